@@ -1,0 +1,76 @@
+"""The FastAPI application: routers, error handlers and middleware around one ``AppState``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from aiops import __version__
+from aiops.api_keys.api import router as api_keys_router
+from aiops.audit.api import router as audit_router
+from aiops.auth.api import router as auth_router
+from aiops.billing.api import router as billing_router
+from aiops.groups.api import router as groups_router
+from aiops.health.api import router as health_router
+from aiops.http.errors import install_error_handlers
+from aiops.http.metrics import HttpMetrics
+from aiops.http.middleware import RequestContextMiddleware
+from aiops.organizations.api import invitations_router
+from aiops.organizations.api import router as organizations_router
+from aiops.projects.api import router as projects_router
+from aiops.state import AppState
+from aiops.workspaces.api import router as workspaces_router
+from platform_core.config import Settings, get_settings
+
+ROUTERS = (
+    health_router,
+    auth_router,
+    organizations_router,
+    invitations_router,
+    workspaces_router,
+    projects_router,
+    groups_router,
+    api_keys_router,
+    billing_router,
+    audit_router,
+)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service for ``settings`` (read from the environment when not given)."""
+    settings = settings or get_settings()
+    state = AppState.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await state.close()
+
+    app = FastAPI(
+        title="Hexabase AIOps",
+        version=__version__,
+        description="AIOps agent service for the Hexabase multi-tenant Kubernetes platform.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.aiops = state
+    app.state.metrics = HttpMetrics()
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )
+    app.add_middleware(RequestContextMiddleware)
+    return app

@@ -1,0 +1,1 @@
+"""Sign-in, token refresh, logout, the caller's identity and the JWKS."""

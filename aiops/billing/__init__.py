@@ -1,0 +1,1 @@
+"""Plans, subscription and usage."""

@@ -1,0 +1,67 @@
+"""``aiops``: serve the API, migrate the database, administer tenants."""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+
+from aiops.cli.admin import admin_app
+from aiops.cli.db import db_app, migrate
+from aiops.cli.runtime import cli_runtime
+from platform_core.config import Settings, get_settings
+from platform_core.demo import seed_demo
+
+app = typer.Typer(help="Hexabase AIOps service and tools.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(admin_app, name="admin")
+
+
+async def _seed_and_issue_token(settings: Settings) -> str:
+    async with cli_runtime(settings) as rt:
+        demo = await seed_demo(rt.session, settings, rt.state.auth.passwords)
+        pair = await rt.state.auth.open_session(rt.session, demo.admin.id)
+    return pair.access_token
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="Bind address (default AIOPS_HOST)"),
+    port: int | None = typer.Option(None, help="Port (default AIOPS_PORT, 8000)"),
+    migrate_first: bool = typer.Option(
+        True, "--migrate/--no-migrate", help="Apply database migrations before starting"
+    ),
+    seed: bool = typer.Option(
+        False, "--seed-demo/--no-seed-demo", help="Create the demo tenant if it is missing"
+    ),
+) -> None:
+    """Start the service."""
+    import uvicorn
+
+    from aiops.app import create_app
+    from aiops.logging import configure_logging
+
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = get_settings().model_copy(update=overrides)
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    if migrate_first:
+        asyncio.run(migrate(settings))
+    token = asyncio.run(_seed_and_issue_token(settings)) if seed else None
+    typer.echo(
+        f"Hexabase AIOps on {settings.base_url}  (OpenAPI: {settings.base_url}/openapi.json)"
+    )
+    if token:
+        typer.echo("demo admin: admin@demo.local (organization 'demo'); access token for 15 min:")
+        typer.echo(f"token: {token}")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every router: middleware, error rendering, dependencies."""

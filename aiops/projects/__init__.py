@@ -1,0 +1,1 @@
+"""Projects (namespaces) and their members."""

@@ -1,0 +1,1 @@
+"""Authentication: passwords, access/refresh/service tokens, API keys, revocation, rate limits."""

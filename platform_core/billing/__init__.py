@@ -1,0 +1,1 @@
+"""Billing and metering: plans, subscriptions, usage records and plan limits."""

@@ -1,0 +1,1 @@
+"""Authorization: one ``authorize(subject, action, resource)`` over a permission table."""

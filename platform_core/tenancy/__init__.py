@@ -1,0 +1,1 @@
+"""Tenancy: organizations, users, memberships, workspaces, projects, groups and invitations."""

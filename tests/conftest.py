@@ -20,9 +20,9 @@ from aiops.app import create_app
 from aiops.state import AppState
 from platform_core.auth.keys import generate_private_key_pem
 from platform_core.config import Settings
-from platform_core.kv import create_redis
 from tests.support.databases import (
     REDIS_URL,
+    drop_redis_namespace,
     migrate,
     postgres_database,
     sqlite_database,
@@ -76,16 +76,6 @@ def settings(database_url: str, tmp_path: Path, settings_overrides: dict[str, An
     return make_settings(database_url, tmp_path, **settings_overrides)
 
 
-async def _drop_namespace(settings: Settings) -> None:
-    redis = create_redis(settings.redis_url)
-    try:
-        keys = [key async for key in redis.scan_iter(match=f"{settings.redis_namespace}:*")]
-        if keys:
-            await redis.delete(*keys)
-    finally:
-        await redis.aclose()
-
-
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
@@ -93,7 +83,7 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     state: AppState = application.state.aiops
     await wipe(state.db.engine)
     await state.close()
-    await _drop_namespace(settings)
+    await drop_redis_namespace(settings)
 
 
 @pytest.fixture

@@ -76,7 +76,9 @@ async def plan_of(session: AsyncSession, subscription: Subscription) -> Plan:
 
 
 async def list_plans(session: AsyncSession) -> list[Plan]:
-    return list(await session.scalars(select(Plan).order_by(Plan.price_cents_per_month)))
+    """Plans from the smallest to the unlimited one."""
+    tiers = (Plan.max_workspaces.is_(None), Plan.max_workspaces, Plan.id)
+    return list(await session.scalars(select(Plan).order_by(*tiers)))
 
 
 async def _active_plan(session: AsyncSession, organization_id: uuid.UUID) -> Plan:

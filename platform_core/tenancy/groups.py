@@ -35,7 +35,7 @@ async def _member_counts(session: AsyncSession, group_ids: list[uuid.UUID]) -> d
         .where(GroupMember.group_id.in_(group_ids))
         .group_by(GroupMember.group_id)
     )
-    return {group_id: count for group_id, count in rows.tuples()}
+    return {group_id: count for group_id, count in rows}
 
 
 async def to_reads(session: AsyncSession, groups: list[Group]) -> list[GroupRead]:

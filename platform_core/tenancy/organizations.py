@@ -148,7 +148,7 @@ async def list_members(
             role=cast(OrgRole, membership.role),
             joined_at=membership.created_at,
         )
-        for membership, user in rows.tuples()
+        for membership, user in rows
     ]
 
 

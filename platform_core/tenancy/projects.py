@@ -111,7 +111,8 @@ async def create_project(
         if parent
         else workspace_resource(org, workspace, "project")
     )
-    require(ctx.subject, "project.create", resource, read_action="workspace.read")
+    read_action = "project.read" if parent else "workspace.read"
+    require(ctx.subject, "project.create", resource, read_action=read_action)
     if len(parent_path) >= MAX_PROJECT_DEPTH:
         raise InvalidInput(
             f"projects nest at most {MAX_PROJECT_DEPTH} levels deep", details={"field": "parent"}

@@ -16,9 +16,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from platform_core.config import Settings
 from platform_core.db.engine import create_engine
 from platform_core.db.migrate import upgrade
 from platform_core.db.models import Base
+from platform_core.kv import create_redis
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "AIOPS_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -69,5 +71,18 @@ async def wipe(engine: AsyncEngine) -> None:
             names = ", ".join(f'"{t.name}"' for t in tables)
             await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
+            # Self-references (sub-projects) are checked at commit, when all rows are gone.
+            await connection.execute(text("PRAGMA defer_foreign_keys=ON"))
             for table in reversed(tables):
                 await connection.execute(table.delete())
+
+
+async def drop_redis_namespace(settings: Settings) -> None:
+    """Delete every key a test's service wrote under its own namespace."""
+    redis = create_redis(settings.redis_url)
+    try:
+        keys = [key async for key in redis.scan_iter(match=f"{settings.redis_namespace}:*")]
+        if keys:
+            await redis.delete(*keys)
+    finally:
+        await redis.aclose()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
+
 from aiops.state import AppState
 from platform_core.context import CallContext
 from platform_core.rbac.subject import Grants, Subject
@@ -114,3 +116,63 @@ async def make_tenant(state: AppState, name: str, *, plan: str = "team") -> Tena
     for label, role in (("ws_admin", "admin"), ("editor", "editor"), ("viewer", "viewer")):
         tenant.people[label] = await add_person(state, org, label, "member", workspace, role)
     return tenant
+
+
+@dataclass
+class Objects:
+    """One object of every kind a tenant can own, by id, for isolation tests."""
+
+    values: dict[str, str]
+
+    def fill(self, path: str) -> str:
+        for name, value in self.values.items():
+            path = path.replace("{" + name + "}", value)
+        return path
+
+
+async def populate(state: AppState, tenant: Tenant) -> Objects:
+    """Give the tenant a group, role bindings, an invitation and an API key."""
+    from datetime import timedelta
+
+    from platform_core.db.base import utcnow
+    from platform_core.tenancy.models import Group, GroupMember, Invitation, ProjectMember
+
+    async with state.db.session() as session:
+        group = Group(organization_id=tenant.org.id, name="ops", description="operators")
+        session.add(group)
+        await session.flush()
+        member = tenant["member"].user
+        session.add(GroupMember(group_id=group.id, user_id=member.id))
+        ws_binding = await session.scalar(
+            select(WorkspaceMember).where(WorkspaceMember.workspace_id == tenant.workspace.id)
+        )
+        project_binding = ProjectMember(
+            project_id=tenant.project.id, user_id=member.id, role="viewer"
+        )
+        session.add(project_binding)
+        invitation = Invitation(
+            organization_id=tenant.org.id,
+            email="invitee@example.org",
+            role="member",
+            token_hash=uuid.uuid4().hex,
+            expires_at=utcnow() + timedelta(days=1),
+        )
+        session.add(invitation)
+        key = await state.auth.api_keys.create(
+            session, organization_id=tenant.org.id, name="bot", role="member", created_by=None
+        )
+        await session.commit()
+    assert ws_binding is not None
+    return Objects(
+        {
+            "org": str(tenant.org.id),
+            "workspace": str(tenant.workspace.id),
+            "project": str(tenant.project.id),
+            "group": str(group.id),
+            "user_id": str(member.id),
+            "binding_id": str(ws_binding.id),
+            "invitation_id": str(invitation.id),
+            "key_id": str(key.row.id),
+            "project_binding_id": str(project_binding.id),
+        }
+    )

@@ -5,7 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Any, cast
 
-from sqlalchemy import Result, literal, null, or_, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Result,
+    Uuid,
+    bindparam,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from platform_core.rbac.roles import (
@@ -33,8 +43,13 @@ def _stronger(current: str | None, candidate: str, order: tuple[str, ...]) -> st
     return current
 
 
-async def load_user_grants(session: AsyncSession, user_id: uuid.UUID) -> Grants:
-    """The user's organization, workspace and project roles (strongest wins per object)."""
+def _grants_statement() -> CompoundSelect[Any]:
+    """All of a user's role grants as (kind, object id, workspace id, role) rows.
+
+    Built once with a bound parameter: constructing a union of three selects costs more than
+    running it on a small database, and this runs on every authenticated request.
+    """
+    user_id = bindparam("user_id", type_=Uuid())
     in_group = select(GroupMember.group_id).where(GroupMember.user_id == user_id)
     orgs = select(
         literal("o").label("kind"),
@@ -60,7 +75,15 @@ async def load_user_grants(session: AsyncSession, user_id: uuid.UUID) -> Grants:
         .join(Project, Project.id == ProjectMember.project_id)
         .where(or_(ProjectMember.user_id == user_id, ProjectMember.group_id.in_(in_group)))
     )
-    result: Result[Any] = await session.execute(union_all(orgs, workspaces, projects))
+    return union_all(orgs, workspaces, projects)
+
+
+GRANTS = _grants_statement()
+
+
+async def load_user_grants(session: AsyncSession, user_id: uuid.UUID) -> Grants:
+    """The user's organization, workspace and project roles (strongest wins per object)."""
+    result: Result[Any] = await session.execute(GRANTS, {"user_id": user_id})
     return build_grants([tuple(row) for row in result.all()])
 
 

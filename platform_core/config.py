@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     redis_url: str = "memory://"
     redis_namespace: str = "aiops"
     clickhouse_url: str | None = None
+    langfuse_host: str | None = None
+    langfuse_public_key: str | None = None
+    langfuse_secret_key: SecretStr | None = None
 
     secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
     jwt_private_key: SecretStr | None = None
@@ -98,6 +101,17 @@ class Settings(BaseSettings):
         if self.database_url:
             return normalize_database_url(self.database_url)
         return f"sqlite+aiosqlite:///{self.data_dir / 'aiops.db'}"
+
+    @property
+    def resolved_clickhouse_url(self) -> str:
+        """The configured ClickHouse URL, or the embedded chDB store under ``data_dir``."""
+        if self.clickhouse_url:
+            return self.clickhouse_url
+        return f"chdb://{(self.data_dir / 'clickhouse').resolve()}"
+
+    @property
+    def langfuse_enabled(self) -> bool:
+        return bool(self.langfuse_host and self.langfuse_public_key and self.langfuse_secret_key)
 
     @property
     def base_url(self) -> str:

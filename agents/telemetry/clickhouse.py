@@ -1,0 +1,236 @@
+"""Execution history in ClickHouse: a row per run, per model call and per tool call.
+
+Two deployments share this code. By default the service embeds chDB (``chdb:///abs/path`` under
+its data dir) so history works with nothing else installed; in production it points at a
+ClickHouse server (``http(s)://user:pass@host:8123/db``). How connections are opened, shared and
+serialized is in ``clickhouse_connection``; the schema and rows are in ``history``.
+
+Writes follow the runtime's contract: a turn's rows are buffered in memory and inserted when the
+turn finishes (one insert per table, children before the run so a listed run is complete), and
+any failure is logged on ``agents.telemetry`` and dropped. A turn that never finishes leaves no
+rows. ``finish`` awaits the insert, bounded by the connection timeouts for a server. Reads are
+for the REST API and the UI; they raise ``HistoryUnavailableError`` so the caller can answer 503,
+and every one of them filters on the organization.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import date, datetime, time
+from typing import Any, TypeVar
+
+from clickhouse_connect.driver.client import Client
+
+from agents.telemetry import history
+from agents.telemetry import history_schema as schema
+from agents.telemetry.base import ModelCall, ToolCall, TurnInfo, TurnOutcome, TurnTrace
+from agents.telemetry.clickhouse_connection import (
+    ClickHouseTarget,
+    Connection,
+    HistoryUnavailableError,
+    acquire,
+    describe,
+    parse_clickhouse_url,
+    release,
+)
+from agents.telemetry.history import DailyUsage, RunDetail, RunRecord
+
+__all__ = [
+    "ClickHouseTarget",
+    "ClickHouseTelemetry",
+    "HistoryUnavailableError",
+    "parse_clickhouse_url",
+]
+
+logger = logging.getLogger("agents.telemetry")
+
+T = TypeVar("T")
+
+
+class ClickHouseTelemetry:
+    """The ClickHouse execution-history sink and its tenant-scoped read helpers."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        database: str = schema.DEFAULT_DATABASE,
+        ttl_days: int = schema.DEFAULT_TTL_DAYS,
+        max_text_chars: int = history.DEFAULT_MAX_TEXT_CHARS,
+        connect_timeout: float = 5.0,
+    ) -> None:
+        self.target = parse_clickhouse_url(url, database)
+        self.ttl_days = ttl_days
+        self.max_text_chars = max_text_chars
+        self.connect_timeout = connect_timeout
+        self._connection: Connection | None = acquire(self.target, connect_timeout)
+
+    def __repr__(self) -> str:
+        return f"ClickHouseTelemetry({self.target.display!r})"
+
+    async def _run(self, work: Callable[[Client], T]) -> T:
+        connection = self._connection
+        if connection is None:
+            raise HistoryUnavailableError("the history sink is closed")
+        return await connection.run(work, database=self.target.database, ttl_days=self.ttl_days)
+
+    # -- the Telemetry protocol ------------------------------------------------------------
+
+    async def start_turn(self, turn: TurnInfo) -> TurnTrace:
+        return _ClickHouseTrace(self, turn)
+
+    async def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            await asyncio.to_thread(release, connection)
+        except Exception as exc:
+            logger.warning("closing ClickHouse history failed: %s", describe(exc))
+
+    async def ping(self) -> bool:
+        """Readiness: can the store answer a query (and is the schema in place)? Never raises."""
+        try:
+            async with asyncio.timeout(2 * self.connect_timeout):
+                result = await self._run(lambda c: c.command("SELECT 1"))
+        except Exception as exc:
+            logger.warning("ClickHouse history %s is not ready: %s", self, describe(exc))
+            return False
+        return bool(result == 1)
+
+    async def write_turn(
+        self,
+        run: list[Any],
+        model_rows: list[list[Any]],
+        tool_rows: list[list[Any]],
+    ) -> None:
+        """Insert one finished turn: at most three inserts, in one pass on the worker thread."""
+        db = self.target.database
+
+        def insert(client: Client) -> None:
+            if model_rows:
+                client.insert(
+                    schema.MODEL_CALLS_TABLE,
+                    model_rows,
+                    column_names=list(schema.MODEL_CALL_COLUMNS),
+                    database=db,
+                )
+            if tool_rows:
+                client.insert(
+                    schema.TOOL_CALLS_TABLE,
+                    tool_rows,
+                    column_names=list(schema.TOOL_CALL_COLUMNS),
+                    database=db,
+                )
+            client.insert(
+                schema.RUNS_TABLE, [run], column_names=list(schema.RUN_COLUMNS), database=db
+            )
+
+        await self._run(insert)
+
+    # -- reads: every one filters on the organization --------------------------------------
+
+    async def _select(self, sql: str, parameters: dict[str, Any]) -> list[dict[str, Any]]:
+        try:
+            return await self._run(
+                lambda c: list(c.query(sql, parameters=parameters).named_results())
+            )
+        except HistoryUnavailableError:
+            raise
+        except Exception as exc:
+            raise HistoryUnavailableError(describe(exc)) from exc
+
+    async def recent_runs(
+        self, organization_id: uuid.UUID, limit: int = 50, session_id: str | None = None
+    ) -> list[RunRecord]:
+        """The organization's latest runs, newest first, optionally for one session."""
+        parameters: dict[str, Any] = {"org": organization_id, "limit": max(1, min(limit, 1000))}
+        if session_id is not None:
+            parameters["session"] = session_id
+        sql = schema.recent_runs_sql(self.target.database, by_session=session_id is not None)
+        return [history.run_record(row) for row in await self._select(sql, parameters)]
+
+    async def run_detail(self, organization_id: uuid.UUID, run_id: uuid.UUID) -> RunDetail | None:
+        """One run with its model and tool calls in reported order; None if not this org's."""
+        db = self.target.database
+        parameters = {"org": organization_id, "run": run_id}
+        runs = await self._select(schema.run_sql(db, schema.RUNS_TABLE), parameters)
+        if not runs:
+            return None
+        models = await self._select(schema.run_sql(db, schema.MODEL_CALLS_TABLE), parameters)
+        tools = await self._select(schema.run_sql(db, schema.TOOL_CALLS_TABLE), parameters)
+        return RunDetail(
+            run=history.run_record(runs[0]),
+            model_calls=[history.model_call_record(row) for row in models],
+            tool_calls=[history.tool_call_record(row) for row in tools],
+        )
+
+    async def usage_by_day(
+        self, organization_id: uuid.UUID, since: datetime | date
+    ) -> list[DailyUsage]:
+        """Per UTC day from ``since`` on: runs, errors, tokens and call counts, oldest first.
+
+        A ``date`` means from the start of that UTC day.
+        """
+        start = since if isinstance(since, datetime) else datetime.combine(since, time.min)
+        parameters = {"org": organization_id, "since": history.as_utc(start).replace(tzinfo=None)}
+        rows = await self._select(schema.usage_sql(self.target.database), parameters)
+        return [history.daily_usage(row) for row in rows]
+
+
+class _ClickHouseTrace:
+    """Buffers one turn's rows; writes them when the turn finishes."""
+
+    def __init__(self, sink: ClickHouseTelemetry, turn: TurnInfo) -> None:
+        self._sink = sink
+        self._turn = turn
+        self._seq = 0
+        self._model_rows: list[list[Any]] = []
+        self._tool_rows: list[list[Any]] = []
+        self._finished = False
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    async def model_call(self, call: ModelCall) -> None:
+        try:
+            limit = self._sink.max_text_chars
+            self._model_rows.append(
+                history.model_call_row(self._turn, self._next_seq(), call, limit)
+            )
+        except Exception as exc:
+            logger.warning("dropping a model call of run %s: %s", self._turn.run_id, describe(exc))
+
+    async def tool_call(self, call: ToolCall) -> None:
+        try:
+            limit = self._sink.max_text_chars
+            self._tool_rows.append(history.tool_call_row(self._turn, self._next_seq(), call, limit))
+        except Exception as exc:
+            logger.warning("dropping a tool call of run %s: %s", self._turn.run_id, describe(exc))
+
+    async def finish(self, outcome: TurnOutcome) -> None:
+        if self._finished:
+            logger.warning(
+                "run %s finished twice; the second outcome is ignored", self._turn.run_id
+            )
+            return
+        self._finished = True
+        model_rows, self._model_rows = self._model_rows, []
+        tool_rows, self._tool_rows = self._tool_rows, []
+        try:
+            run = history.run_row(
+                self._turn, outcome, len(model_rows), len(tool_rows), self._sink.max_text_chars
+            )
+            await self._sink.write_turn(run, model_rows, tool_rows)
+        except Exception as exc:
+            logger.warning(
+                "dropping the history of run %s (organization %s) for %s: %s",
+                self._turn.run_id,
+                self._turn.organization_id,
+                self._sink,
+                describe(exc),
+            )

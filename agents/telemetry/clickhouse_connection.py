@@ -1,0 +1,203 @@
+"""Connections to the history store: URL parsing, and one blocking client per store.
+
+Why connections are shaped the way they are:
+
+* chDB hosts one engine per process, and a second path cannot be opened while the first is in
+  use. Every sink on the same chDB path therefore shares one connection, reference counted, and
+  the engine is closed when the last sink closes (so tests and restarts can move to another path).
+* clickhouse-connect's client is blocking (for chDB it is the only client there is). Each
+  connection owns a single worker thread that makes every call, so calls are serialized (a chDB
+  handle must not be used concurrently) and a slow store never occupies the event loop or the
+  loop's shared thread pool that other code relies on.
+* Nothing touches the network or disk at construction: the client is opened on first use and, for
+  a server, reopened on the next use after a failure, so a store that is down at start-up heals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TypeVar
+from urllib.parse import unquote, urlsplit
+
+from clickhouse_connect.driver import create_client
+from clickhouse_connect.driver.client import Client
+
+from agents.telemetry import history
+from agents.telemetry import history_schema as schema
+
+logger = logging.getLogger("agents.telemetry")
+
+T = TypeVar("T")
+
+
+class HistoryUnavailableError(RuntimeError):
+    """The history store could not answer (down, misconfigured, or the sink is closed)."""
+
+
+@dataclass(frozen=True)
+class ClickHouseTarget:
+    """Where history lives, parsed from the configured URL (the password never shows in repr)."""
+
+    interface: str  # "chdb", "http" or "https"
+    database: str
+    path: str | None = None
+    host: str | None = None
+    port: int | None = None
+    username: str | None = None
+    password: str = field(default="", repr=False)
+
+    @property
+    def display(self) -> str:
+        """A loggable description without credentials."""
+        if self.interface == "chdb":
+            return f"chdb://{self.path}"
+        return f"{self.interface}://{self.host}:{self.port}/{self.database}"
+
+
+def parse_clickhouse_url(url: str, database: str = schema.DEFAULT_DATABASE) -> ClickHouseTarget:
+    """Parse ``chdb:///abs/path`` or ``http(s)://user:pass@host:port/db``.
+
+    For a server, a database in the URL path wins over ``database``. The database is created if
+    missing, so it is not given to the client (which would fail to connect before it exists);
+    every statement names it explicitly instead.
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "chdb":
+        if parts.netloc or not parts.path.startswith("/"):
+            raise ValueError("a chDB URL must name an absolute path: chdb:///abs/path")
+        path = os.path.realpath(unquote(parts.path))
+        return ClickHouseTarget("chdb", schema.check_identifier(database), path=path)
+    if scheme not in ("http", "https"):
+        raise ValueError(f"unsupported ClickHouse URL scheme {scheme!r} (use chdb, http or https)")
+    if not parts.hostname:
+        raise ValueError("a ClickHouse server URL must name a host")
+    url_database = unquote(parts.path.strip("/"))
+    return ClickHouseTarget(
+        interface=scheme,
+        database=schema.check_identifier(url_database or database),
+        host=parts.hostname,
+        port=parts.port or (8443 if scheme == "https" else 8123),
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else "",
+    )
+
+
+class Connection:
+    """One lazily opened client and the one thread that uses it."""
+
+    def __init__(self, target: ClickHouseTarget, connect_timeout: float) -> None:
+        self.target = target
+        self.users = 0
+        self._connect_timeout = connect_timeout
+        self._client: Client | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+        self._ready_schemas: set[tuple[str, int]] = set()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clickhouse-history")
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def run(self, work: Callable[[Client], T], *, database: str, ttl_days: int) -> T:
+        """Run ``work`` with the client, and the schema of ``database`` in place, on the
+        connection's thread. Sinks sharing a chDB engine may use different databases."""
+        if self._closed:
+            raise HistoryUnavailableError("the history sink is closed")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._call, work, database, ttl_days)
+
+    def _call(self, work: Callable[[Client], T], database: str, ttl_days: int) -> T:
+        with self._lock:
+            if self._closed:
+                raise HistoryUnavailableError("the history sink is closed")
+            client = self._client = self._client or self._open()
+            try:
+                if (database, ttl_days) not in self._ready_schemas:
+                    for statement in schema.schema_statements(database, ttl_days):
+                        client.command(statement)
+                    self._ready_schemas.add((database, ttl_days))
+                return work(client)
+            except Exception:
+                if self.target.interface != "chdb":
+                    self._drop_client()  # a broken HTTP session is reopened on the next call
+                raise
+
+    def _open(self) -> Client:
+        target = self.target
+        if target.interface == "chdb":
+            return create_client(interface="chdb", path=target.path, tz_mode="aware")
+        return create_client(
+            interface=target.interface,
+            host=target.host,
+            port=target.port,
+            username=target.username,
+            password=target.password,
+            tz_mode="aware",
+            connect_timeout=self._connect_timeout,
+            send_receive_timeout=max(self._connect_timeout, 10.0),
+            query_retries=1,
+            autogenerate_session_id=False,
+        )
+
+    def _drop_client(self) -> None:
+        client, self._client = self._client, None
+        self._ready_schemas.clear()
+        if client is not None:
+            try:
+                client.close()
+            except Exception:
+                logger.debug("closing a ClickHouse client failed", exc_info=True)
+
+    def close(self) -> None:
+        """Close the client on its own thread (after queued work) and stop the thread."""
+
+        def shut() -> None:
+            with self._lock:
+                self._closed = True
+                self._drop_client()
+
+        self._executor.submit(shut).result()
+        self._executor.shutdown(wait=True)
+
+
+# chDB: one engine per process, so one connection per path, shared by every sink on it.
+_CHDB_CONNECTIONS: dict[str, Connection] = {}
+_CHDB_GUARD = threading.Lock()
+
+
+def acquire(target: ClickHouseTarget, connect_timeout: float) -> Connection:
+    if target.interface != "chdb" or target.path is None:
+        connection = Connection(target, connect_timeout)
+        connection.users = 1
+        return connection
+    with _CHDB_GUARD:
+        shared = _CHDB_CONNECTIONS.get(target.path)
+        if shared is None or shared.closed:
+            shared = _CHDB_CONNECTIONS[target.path] = Connection(target, connect_timeout)
+        shared.users += 1
+        return shared
+
+
+def release(connection: Connection) -> None:
+    with _CHDB_GUARD:
+        connection.users -= 1
+        if connection.users > 0:
+            return
+        path = connection.target.path
+        if path is not None and _CHDB_CONNECTIONS.get(path) is connection:
+            del _CHDB_CONNECTIONS[path]
+    connection.close()
+
+
+def describe(exc: BaseException) -> str:
+    """chDB errors carry a full native stack trace; keep the log line readable."""
+    text = str(exc).split("Stack trace", 1)[0].strip()
+    return f"{type(exc).__name__}: {history.bound_text(text, 500)}"

@@ -1,13 +1,22 @@
-"""The service's long-lived components, built once at start-up from the settings."""
+"""The service's long-lived components, built once at start-up from the settings.
+
+``build`` makes what needs no I/O (database engine, Redis client, key ring); ``start`` loads the
+cluster (the twin's saved state) and assembles the agent runtime; ``close`` saves and releases.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 
+from agents.runtime import AgentRuntime
+from agents.telemetry.base import Telemetry
+from aiops.agent import build_runtime, telemetry_for
+from aiops.cluster import TwinRunner, build_cluster
 from platform_core.auth.keys import KeyRing
 from platform_core.auth.service import AuthService
+from platform_core.cluster.protocol import ClusterGateway
 from platform_core.config import Settings
 from platform_core.db import Database
 from platform_core.kv import KeySpace, create_redis
@@ -22,6 +31,10 @@ class AppState:
     keyspace: KeySpace
     auth: AuthService
     invitations: Invitations
+    gateway: ClusterGateway | None = None
+    twin_runner: TwinRunner | None = None
+    telemetry: Telemetry | None = None
+    _runtime: AgentRuntime | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, settings: Settings) -> AppState:
@@ -41,6 +54,40 @@ class AppState:
             ),
         )
 
+    async def start(self, *, run_clock: bool = False) -> None:
+        """Load the cluster and assemble the agent; ``run_clock`` moves the twin with wall time."""
+        if self.gateway is None:
+            self.gateway, self.twin_runner = await build_cluster(self.settings, self.db)
+        if self.telemetry is None:
+            self.telemetry = telemetry_for(self.settings)
+        if run_clock and self.twin_runner is not None:
+            self.twin_runner.start()
+
+    @property
+    def cluster(self) -> ClusterGateway:
+        if self.gateway is None:
+            raise RuntimeError("the service has not started: call AppState.start()")
+        return self.gateway
+
+    @property
+    def runtime(self) -> AgentRuntime:
+        if self._runtime is None:
+            if self.telemetry is None:
+                raise RuntimeError("the service has not started: call AppState.start()")
+            self._runtime = build_runtime(
+                self.settings,
+                db=self.db,
+                redis=self.redis,
+                keyspace=self.keyspace,
+                gateway=self.cluster,
+                telemetry=self.telemetry,
+            )
+        return self._runtime
+
     async def close(self) -> None:
+        if self.twin_runner is not None:
+            await self.twin_runner.stop()
+        if self.telemetry is not None:
+            await self.telemetry.close()
         await self.db.dispose()
         await self.redis.aclose()

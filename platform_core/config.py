@@ -63,6 +63,27 @@ class Settings(BaseSettings):
     rate_limit_ip_per_minute: int = Field(default=1200, ge=1)
     rate_limit_login_per_minute: int = Field(default=10, ge=1)
 
+    cluster: Literal["simulated", "kubernetes"] = "simulated"
+    cluster_seed: int = 7
+    twin_time_scale: float = Field(default=1.0, ge=0.0, le=3600.0)
+    twin_save_interval_seconds: float = Field(default=30.0, gt=0.0)
+    kubeconfig: Path | None = None
+    prometheus_url: str | None = None
+
+    model_provider: Literal["offline", "ollama", "openai", "local"] = "offline"
+    model_name: str | None = None
+    model_base_url: str | None = None
+    model_api_key: SecretStr | None = None
+    model_timeout_seconds: float = Field(default=60.0, gt=0.0)
+    model_context_window: int | None = Field(default=None, gt=0)
+    agent_max_steps: int = Field(default=10, ge=1, le=100)
+    agent_max_tokens: int = Field(default=60_000, ge=1000)
+    agent_max_seconds: float = Field(default=180.0, gt=0.0)
+    agent_context_tokens: int = Field(default=12_000, ge=1000)
+    tool_output_budget_chars: int = Field(default=6000, ge=500)
+    session_ttl_hours: int = Field(default=24, ge=1)
+    approval_ttl_minutes: int = Field(default=15, ge=1)
+
     cors_origins: list[str] = Field(default_factory=list)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True

@@ -15,7 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from platform_core.auth.passwords import Passwords
 from platform_core.billing.service import create_subscription
+from platform_core.cluster.schemas import ApplicationSpec
+from platform_core.cluster.twin.cluster import SimulatedCluster
 from platform_core.config import DEMO_PASSWORD, Settings
+from platform_core.errors import NotFound
 from platform_core.tenancy.models import (
     Membership,
     Organization,
@@ -131,3 +134,35 @@ async def seed_demo(session: AsyncSession, settings: Settings, passwords: Passwo
     await session.flush()
     assert admin is not None
     return DemoTenant(org, workspace, project, admin, created)
+
+
+DEMO_APPLICATIONS = (
+    ("web", "ghcr.io/hexabase/demo-web:1.4.2", 2),
+    ("api", "ghcr.io/hexabase/demo-api:2.3.0", 3),
+    ("worker", "ghcr.io/hexabase/demo-worker:0.9.1", 1),
+)
+DEMO_WARMUP_SECONDS = 2 * 3600
+
+
+async def seed_demo_cluster(gateway: SimulatedCluster, demo: DemoTenant) -> bool:
+    """Give the demo workspace its applications in the twin (once): web, api and worker.
+
+    The clock then runs two virtual hours so pods are ready and metrics have history.
+    """
+    workspace = str(demo.workspace.id)
+    try:
+        status = await gateway.get_workspace(workspace)
+    except NotFound:
+        status = None
+    if status is not None and status.phase != "terminated":
+        return False
+    await gateway.provision_workspace(workspace)
+    await gateway.advance(120)
+    names = {ns.name for ns in await gateway.list_namespaces(workspace)}
+    if DEMO_PROJECT not in names:
+        await gateway.create_namespace(workspace, DEMO_PROJECT)
+    for name, image, replicas in DEMO_APPLICATIONS:
+        spec = ApplicationSpec(name=name, image=image, replicas=replicas)
+        await gateway.create_application(workspace, DEMO_PROJECT, spec)
+    await gateway.advance(DEMO_WARMUP_SECONDS)
+    return True

@@ -71,14 +71,24 @@ def settings_overrides() -> dict[str, Any]:
     return {}
 
 
+@pytest.fixture(scope="session")
+def clickhouse_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One embedded ClickHouse for the run (chDB opens one path per process)."""
+    return f"chdb://{tmp_path_factory.mktemp('chdb')}"
+
+
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path, settings_overrides: dict[str, Any]) -> Settings:
-    return make_settings(database_url, tmp_path, **settings_overrides)
+def settings(
+    database_url: str, tmp_path: Path, clickhouse_url: str, settings_overrides: dict[str, Any]
+) -> Settings:
+    values = {"clickhouse_url": clickhouse_url, **settings_overrides}
+    return make_settings(database_url, tmp_path, **values)
 
 
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
+    await application.state.aiops.start()
     yield application
     state: AppState = application.state.aiops
     await wipe(state.db.engine)

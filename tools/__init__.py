@@ -1,1 +1,1 @@
-"""tools package."""
+"""Platform operations as LLM tools: typed, risk-rated, permission-checked, tenant-scoped."""

@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aiops.state import AppState
 from platform_core.context import CallContext
-from platform_core.errors import RateLimited, Unauthenticated
+from platform_core.errors import NotFound, RateLimited, Unauthenticated
+from platform_core.operations.workspaces import sync_status
 from platform_core.rbac.subject import ANONYMOUS
 from platform_core.tenancy.models import Organization, Project, Workspace
 from platform_core.tenancy.repository import resolve_org, resolve_project, resolve_workspace
@@ -139,9 +140,14 @@ Org = Annotated[Organization, Depends(org_dep)]
 
 
 async def workspace_dep(
-    workspace: WorkspaceRef, organization: Org, ctx: Caller, session: DbSession
+    workspace: WorkspaceRef, organization: Org, ctx: Caller, session: DbSession, state: State
 ) -> Workspace:
-    return await resolve_workspace(session, ctx.subject, organization, workspace)
+    """The workspace, brought up to date with its cluster; a terminated one is not found."""
+    found = await resolve_workspace(session, ctx.subject, organization, workspace)
+    await sync_status(state.cluster, found)
+    if found.status == "terminated":
+        raise NotFound("workspace not found")
+    return found
 
 
 WorkspaceDep = Annotated[Workspace, Depends(workspace_dep)]

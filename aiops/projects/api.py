@@ -6,7 +6,8 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from aiops.http.deps import Caller, DbSession, Org, ProjectDep, WorkspaceDep
+from aiops.http.deps import Caller, DbSession, Org, ProjectDep, State, WorkspaceDep
+from platform_core.operations import projects as operations
 from platform_core.tenancy import projects as service
 from platform_core.tenancy.bindings import binding_reads
 from platform_core.tenancy.repository import visible_projects
@@ -35,10 +36,15 @@ async def list_projects(
     "", name="project.create", operation_id="createProject", status_code=status.HTTP_201_CREATED
 )
 async def create_project(
-    org: Org, workspace: WorkspaceDep, body: ProjectCreate, ctx: Caller, session: DbSession
+    org: Org,
+    workspace: WorkspaceDep,
+    body: ProjectCreate,
+    ctx: Caller,
+    session: DbSession,
+    state: State,
 ) -> ProjectRead:
     """Create a project (namespace), optionally under a parent, with a resource quota."""
-    project = await service.create_project(session, ctx, org, workspace, body)
+    project = await operations.create_project(session, ctx, state.cluster, org, workspace, body)
     return service.to_read(project)
 
 
@@ -55,8 +61,11 @@ async def update_project(
     body: ProjectUpdate,
     ctx: Caller,
     session: DbSession,
+    state: State,
 ) -> ProjectRead:
-    updated = await service.update_project(session, ctx, org, workspace, project, body)
+    updated = await operations.update_project(
+        session, ctx, state.cluster, org, workspace, project, body
+    )
     return service.to_read(updated)
 
 
@@ -67,9 +76,14 @@ async def update_project(
     status_code=status.HTTP_204_NO_CONTENT,
 )
 async def delete_project(
-    org: Org, workspace: WorkspaceDep, project: ProjectDep, ctx: Caller, session: DbSession
+    org: Org,
+    workspace: WorkspaceDep,
+    project: ProjectDep,
+    ctx: Caller,
+    session: DbSession,
+    state: State,
 ) -> Response:
-    await service.delete_project(session, ctx, org, workspace, project)
+    await operations.delete_project(session, ctx, state.cluster, org, workspace, project)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -6,7 +6,8 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from aiops.http.deps import Caller, DbSession, Org, WorkspaceDep
+from aiops.http.deps import Caller, DbSession, Org, State, WorkspaceDep
+from platform_core.operations import workspaces as operations
 from platform_core.tenancy import workspaces as service
 from platform_core.tenancy.bindings import binding_reads
 from platform_core.tenancy.repository import visible_workspaces
@@ -22,10 +23,14 @@ router = APIRouter(prefix="/api/v1/organizations/{org}/workspaces", tags=["works
 
 
 @router.get("", name="workspace.list", operation_id="listWorkspaces")
-async def list_workspaces(org: Org, ctx: Caller, session: DbSession) -> list[WorkspaceRead]:
+async def list_workspaces(
+    org: Org, ctx: Caller, session: DbSession, state: State
+) -> list[WorkspaceRead]:
     """Workspaces of the organization the caller can see (terminated ones are not listed)."""
     rows = await visible_workspaces(session, ctx.subject, org)
-    return [WorkspaceRead.model_validate(row) for row in rows]
+    for row in rows:
+        await operations.sync_status(state.cluster, row)
+    return [WorkspaceRead.model_validate(row) for row in rows if row.status != "terminated"]
 
 
 @router.post(
@@ -35,10 +40,11 @@ async def list_workspaces(org: Org, ctx: Caller, session: DbSession) -> list[Wor
     status_code=status.HTTP_201_CREATED,
 )
 async def create_workspace(
-    org: Org, body: WorkspaceCreate, ctx: Caller, session: DbSession
+    org: Org, body: WorkspaceCreate, ctx: Caller, session: DbSession, state: State
 ) -> WorkspaceRead:
-    """Create a workspace (a vCluster); refused with 402 beyond the plan's limit."""
-    workspace = await service.create_workspace(session, ctx, org, body)
+    """Create a workspace (a vCluster); it is ``provisioning`` until its cluster is up.
+    Refused with 402 beyond the plan's limit."""
+    workspace = await operations.create_workspace(session, ctx, state.cluster, org, body)
     return WorkspaceRead.model_validate(workspace)
 
 
@@ -49,19 +55,24 @@ async def get_workspace(workspace: WorkspaceDep) -> WorkspaceRead:
 
 @router.patch("/{workspace}", name="workspace.update", operation_id="updateWorkspace")
 async def update_workspace(
-    org: Org, workspace: WorkspaceDep, body: WorkspaceUpdate, ctx: Caller, session: DbSession
+    org: Org,
+    workspace: WorkspaceDep,
+    body: WorkspaceUpdate,
+    ctx: Caller,
+    session: DbSession,
+    state: State,
 ) -> WorkspaceRead:
     """Rename, suspend or resume a workspace."""
-    updated = await service.update_workspace(session, ctx, org, workspace, body)
+    updated = await operations.update_workspace(session, ctx, state.cluster, org, workspace, body)
     return WorkspaceRead.model_validate(updated)
 
 
 @router.delete("/{workspace}", name="workspace.delete", operation_id="deleteWorkspace")
 async def delete_workspace(
-    org: Org, workspace: WorkspaceDep, ctx: Caller, session: DbSession
+    org: Org, workspace: WorkspaceDep, ctx: Caller, session: DbSession, state: State
 ) -> WorkspaceRead:
-    """Terminate a workspace; the answer shows its final status."""
-    deleted = await service.delete_workspace(session, ctx, org, workspace)
+    """Delete a workspace: ``terminating`` until its cluster is gone, then ``terminated``."""
+    deleted = await operations.delete_workspace(session, ctx, state.cluster, org, workspace)
     return WorkspaceRead.model_validate(deleted)
 
 

@@ -14,7 +14,7 @@ from platform_core.audit.models import AuditRecord
 from platform_core.context import CallContext
 from platform_core.rbac.subject import Subject
 
-Outcome = Literal["success", "denied", "failed", "error"]
+Outcome = Literal["success", "denied", "failed", "error", "pending"]
 
 
 def outcome_for_status(status_code: int) -> Outcome:

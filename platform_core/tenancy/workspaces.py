@@ -1,8 +1,9 @@
-"""Workspaces (a vCluster each): lifecycle and members.
+"""Workspaces (a vCluster each): the records, their lifecycle and members.
 
 Status moves only along ``TRANSITIONS``. A workspace starts ``provisioning`` and becomes ``active``
 once its cluster is ready; deletion goes through ``terminating`` to ``terminated``, after which
-the row stays (history, billing) but the name is free again.
+the row stays (history, billing) but the name is free again. The transitions that follow the
+cluster (provisioned, terminated) are made by ``platform_core.operations.workspaces``.
 """
 
 from __future__ import annotations
@@ -71,8 +72,6 @@ async def create_workspace(
     )
     session.add(workspace)
     await session.flush()
-    # No cluster is attached to the tenancy layer itself, so nothing is left to wait for.
-    transition(workspace, "active")
     record(
         session,
         ctx,
@@ -122,7 +121,6 @@ async def delete_workspace(
         read_action="workspace.read",
     )
     transition(workspace, "terminating")
-    transition(workspace, "terminated")
     await session.flush()
     record(
         session,

@@ -76,6 +76,7 @@ def test_no_operation_answers_5xx(settings: Settings) -> None:
     state = app.state.aiops
 
     async def prepare() -> tuple[dict[str, str], dict[str, str]]:
+        await state.start()
         tenant = await make_tenant(state, "acme")
         objects = await populate(state, tenant)
         await state.db.dispose()  # connections are re-made in the server's own event loop

@@ -8,33 +8,57 @@ import httpx
 
 from aiops.state import AppState
 from platform_core.billing.service import record_usage
+from platform_core.cluster.twin.cluster import SimulatedCluster
 from tests.support.tenants import make_tenant
 
 ORG = "/api/v1/organizations/acme"
 
 
-async def test_workspace_lifecycle(client: httpx.AsyncClient, state: AppState) -> None:
+async def test_workspace_lifecycle_follows_its_cluster(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
     tenant = await make_tenant(state, "acme")
     headers = tenant["owner"].headers
+    twin = state.cluster
+    assert isinstance(twin, SimulatedCluster)
     created = await client.post(f"{ORG}/workspaces", headers=headers, json={"name": "staging"})
     assert created.status_code == 201
-    assert created.json()["status"] == "active"
+    assert created.json()["status"] == "provisioning"
+    assert (await twin.get_workspace(created.json()["id"])).phase == "provisioning"
+    early = await client.post(
+        f"{ORG}/workspaces/staging/projects", headers=headers, json={"name": "svc"}
+    )
+    assert early.status_code == 409 and "provisioning" in early.json()["error"]["message"]
+
+    await twin.advance(120)
+    assert (await client.get(f"{ORG}/workspaces/staging", headers=headers)).json()["status"] == (
+        "active"
+    )
+    project = await client.post(
+        f"{ORG}/workspaces/staging/projects", headers=headers, json={"name": "svc"}
+    )
+    assert project.status_code == 201
+    names = {ns.name for ns in await twin.list_namespaces(created.json()["id"])}
+    assert "svc" in names
+
     suspended = await client.patch(
         f"{ORG}/workspaces/staging", headers=headers, json={"status": "suspended"}
     )
     assert suspended.json()["status"] == "suspended"
+    assert (await twin.get_workspace(created.json()["id"])).phase == "suspended"
     resumed = await client.patch(
         f"{ORG}/workspaces/staging", headers=headers, json={"status": "active"}
     )
     assert resumed.json()["status"] == "active"
+
     deleted = await client.delete(f"{ORG}/workspaces/staging", headers=headers)
-    assert deleted.status_code == 200 and deleted.json()["status"] == "terminated"
+    assert deleted.status_code == 200 and deleted.json()["status"] == "terminating"
+    await twin.advance(600)
     assert (await client.get(f"{ORG}/workspaces/staging", headers=headers)).status_code == 404
     names = [w["name"] for w in (await client.get(f"{ORG}/workspaces", headers=headers)).json()]
     assert "staging" not in names
-    # the name is free again
     again = await client.post(f"{ORG}/workspaces", headers=headers, json={"name": "staging"})
-    assert again.status_code == 201
+    assert again.status_code == 201  # the name is free again
 
 
 async def test_duplicate_names_conflict(client: httpx.AsyncClient, state: AppState) -> None:
@@ -119,6 +143,8 @@ async def test_organization_create_and_delete(client: httpx.AsyncClient, state: 
     blocked = await client.delete("/api/v1/organizations/side-project", headers=headers)
     assert blocked.status_code == 409
     await client.delete("/api/v1/organizations/side-project/workspaces/w", headers=headers)
+    await state.cluster.advance(600)  # type: ignore[attr-defined]
+    await client.get("/api/v1/organizations/side-project/workspaces", headers=headers)
     deleted = await client.delete("/api/v1/organizations/side-project", headers=headers)
     assert deleted.status_code == 204
     assert (

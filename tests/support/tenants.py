@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from aiops.state import AppState
+from platform_core.cluster.schemas import ApplicationSpec, ResourceQuotaSpec
+from platform_core.cluster.twin.cluster import SimulatedCluster
 from platform_core.context import CallContext
 from platform_core.rbac.subject import Grants, Subject
 from platform_core.tenancy.models import (
@@ -72,11 +74,15 @@ async def add_person(
     return Person(user=user, token=pair.access_token, refresh_token=pair.refresh_token)
 
 
-async def make_tenant(state: AppState, name: str, *, plan: str = "team") -> Tenant:
+async def make_tenant(
+    state: AppState, name: str, *, plan: str = "team", apps: bool = False
+) -> Tenant:
     """An organization with a workspace and project, and people in every role.
 
     Roles: ``owner``, ``admin`` (org admins), ``member`` (org member, no workspace role),
-    ``ws_admin``, ``editor``, ``viewer`` (org members with that workspace role).
+    ``ws_admin``, ``editor``, ``viewer`` (org members with that workspace role). The workspace
+    exists in the twin too, with project ``app`` (and, with ``apps``, applications ``web``,
+    ``api`` and ``worker`` running in it for an hour of virtual time).
     """
     async with state.db.session() as session:
         owner = await create_user(
@@ -109,6 +115,8 @@ async def make_tenant(state: AppState, name: str, *, plan: str = "team") -> Tena
         session.add(project)
         pair = await state.auth.open_session(session, owner.id)
         await session.commit()
+    if state.gateway is not None:
+        await provision_in_cluster(state, workspace, apps=apps)
     tenant = Tenant(org=org, workspace=workspace, project=project)
     tenant.people["owner"] = Person(owner, pair.access_token, pair.refresh_token)
     tenant.people["admin"] = await add_person(state, org, "admin", "admin")
@@ -116,6 +124,28 @@ async def make_tenant(state: AppState, name: str, *, plan: str = "team") -> Tena
     for label, role in (("ws_admin", "admin"), ("editor", "editor"), ("viewer", "viewer")):
         tenant.people[label] = await add_person(state, org, label, "member", workspace, role)
     return tenant
+
+
+APPS = (
+    ("web", "ghcr.io/acme/web:1.4.2", 2),
+    ("api", "ghcr.io/acme/api:2.3.0", 3),
+    ("worker", "ghcr.io/acme/worker:0.9.1", 1),
+)
+
+
+async def provision_in_cluster(state: AppState, workspace: Workspace, *, apps: bool) -> None:
+    twin = state.gateway
+    assert isinstance(twin, SimulatedCluster)
+    cluster_id = str(workspace.id)
+    await twin.provision_workspace(cluster_id)
+    await twin.advance(120)
+    await twin.create_namespace(cluster_id, "app", quota=ResourceQuotaSpec(cpu="4", memory="8Gi"))
+    if apps:
+        for name, image, replicas in APPS:
+            await twin.create_application(
+                cluster_id, "app", ApplicationSpec(name=name, image=image, replicas=replicas)
+            )
+        await twin.advance(3600)
 
 
 @dataclass

@@ -1,0 +1,78 @@
+"""Remove secrets from text before a model, a trace or a log ever sees it.
+
+Patterns cover what shows up in real pod logs, events, env dumps and connection strings: JWTs and
+bearer tokens, this platform's own keys, cloud and SaaS tokens, private keys, credentials inside
+URLs, and ``key=value`` / ``"key": "value"`` pairs whose key names a secret.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+MARK = "[REDACTED]"
+
+_PRIVATE_KEY = re.compile(
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", re.S
+)
+_PATTERNS: tuple[re.Pattern[str], ...] = (
+    re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}"),  # JWT
+    re.compile(r"\bhx[air]_[A-Za-z0-9_-]{16,}"),  # this platform's keys and tokens
+    re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),  # AWS access key id
+    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"),  # GitHub
+    re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),  # Slack
+    re.compile(r"\bsk-(?:proj-|live-|test-)?[A-Za-z0-9_-]{20,}"),  # OpenAI / Stripe style
+    re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),  # Google API key
+    re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{12,}"),
+    re.compile(r"(?i)\bbasic\s+[A-Za-z0-9+/=]{12,}"),
+)
+# scheme://user:password@host -> scheme://user:[REDACTED]@host
+_URL_CREDENTIALS = re.compile(
+    r"(?P<head>\b[a-z][a-z0-9+.-]*://[^\s:/@]+:)(?P<secret>[^\s@/]+)(?=@)"
+)
+_SENSITIVE_NAME = (
+    r"(?:[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|"
+    r"private[_-]?key|credential|auth)[A-Za-z0-9_.-]*)"
+)
+_ASSIGNMENT = re.compile(
+    rf"(?i)(?P<key>{_SENSITIVE_NAME})(?P<sep>\s*[:=]\s*)(?P<quote>[\"']?)(?P<value>[^\s\"',;&]+)"
+)
+_JSON_PAIR = re.compile(rf"(?i)(?P<key>\"{_SENSITIVE_NAME}\")(?P<sep>\s*:\s*)\"(?P<value>[^\"]*)\"")
+
+
+def redact(text: str) -> str:
+    """``text`` with every recognised secret replaced by ``[REDACTED]``."""
+    if not text:
+        return text
+    text = _PRIVATE_KEY.sub(MARK, text)
+    for pattern in _PATTERNS:
+        text = pattern.sub(MARK, text)
+    text = _JSON_PAIR.sub(lambda m: f'{m["key"]}{m["sep"]}"{MARK}"', text)
+    text = _URL_CREDENTIALS.sub(lambda m: f"{m['head']}{MARK}", text)
+    return _ASSIGNMENT.sub(_mask_assignment, text)
+
+
+def _mask_assignment(match: re.Match[str]) -> str:
+    if match["value"] == MARK or match["value"].startswith("["):
+        return match.group(0)
+    return f"{match['key']}{match['sep']}{match['quote']}{MARK}"
+
+
+def redact_data(value: Any) -> Any:
+    """Redact every string inside nested dicts and lists (keys naming a secret lose the value)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {
+            key: MARK
+            if _is_secret_key(key) and isinstance(item, str) and item
+            else redact_data(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact_data(item) for item in value]
+    return value
+
+
+def _is_secret_key(key: object) -> bool:
+    return isinstance(key, str) and re.fullmatch(_SENSITIVE_NAME, key, re.I) is not None

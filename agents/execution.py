@@ -120,6 +120,13 @@ async def _hold_for_approval(
 ) -> AgentEvent:
     target = item.target
     arguments: dict[str, Any] = item.args.model_dump(mode="json", exclude_none=True)
+    # Pin the place the call resolved to, so approving runs it there even if the conversation's
+    # default workspace or project changes in the meantime.
+    fields = item.tool.args_model.model_fields
+    if target is not None and target.workspace is not None and "workspace" in fields:
+        arguments["workspace"] = target.workspace.name
+    if target is not None and target.project is not None and "project" in fields:
+        arguments["project"] = target.project.name
     approval = await runtime.approvals.create(
         organization_id=str(turn.ctx.organization.id),
         session_id=turn.session.id,

@@ -21,6 +21,7 @@ from platform_core.tenancy.repository import (
     project_resource,
     resolve_project,
     resolve_workspace,
+    visible_projects,
     visible_workspaces,
     workspace_resource,
 )
@@ -84,6 +85,21 @@ async def _pick_workspace(
     )
 
 
+async def _default_project(
+    session: AsyncSession, subject: Subject, org: Organization, workspace: Workspace
+) -> str:
+    """``default`` if it exists, else the workspace's only project; otherwise ask."""
+    names = [p.name for p in await visible_projects(session, subject, org, workspace)]
+    if DEFAULT_PROJECT in names or not names:
+        return DEFAULT_PROJECT
+    if len(names) == 1:
+        return names[0]
+    raise InvalidInput(
+        f"say which project of workspace {workspace.name!r}: {', '.join(names)}",
+        details={"field": "project"},
+    )
+
+
 async def resolve_target(
     session: AsyncSession,
     subject: Subject,
@@ -97,7 +113,7 @@ async def resolve_target(
     ws = await _pick_workspace(session, subject, org, workspace)
     if not need_project:
         return Target(organization=org, workspace=ws)
-    ref = project or DEFAULT_PROJECT
+    ref = project or await _default_project(session, subject, org, ws)
     try:
         found, path = await resolve_project(session, subject, org, ws, ref)
     except NotFound:

@@ -13,13 +13,13 @@ ORG = "/api/v1/organizations/acme"
 async def test_sub_project_quotas_stay_within_the_parent(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
-    tenant = await make_tenant(state, "acme")  # project "app": cpu 4, memory 8Gi
+    tenant = await make_tenant(state, "acme")  # project "app": cpu 16, memory 32Gi
     projects = f"{ORG}/workspaces/{tenant.workspace.name}/projects"
     headers = tenant["owner"].headers
     too_big = await client.post(
         projects,
         headers=headers,
-        json={"name": "big", "parent": "app", "quota": {"cpu": "6", "memory": "1Gi"}},
+        json={"name": "big", "parent": "app", "quota": {"cpu": "20", "memory": "1Gi"}},
     )
     assert too_big.status_code == 422
     assert too_big.json()["error"]["details"]["field"] == "quota.cpu"
@@ -31,7 +31,7 @@ async def test_sub_project_quotas_stay_within_the_parent(
     assert child.status_code == 201
     assert child.json()["parent_id"] == str(tenant.project.id)
     shrink = await client.patch(
-        f"{projects}/app", headers=headers, json={"quota": {"cpu": "1", "memory": "8Gi"}}
+        f"{projects}/app", headers=headers, json={"quota": {"cpu": "1", "memory": "32Gi"}}
     )
     assert shrink.status_code == 422
     bad_unit = await client.post(

@@ -109,8 +109,8 @@ async def make_tenant(
             workspace_id=workspace.id,
             name="app",
             display_name="app",
-            quota_cpu="4",
-            quota_memory="8Gi",
+            quota_cpu="16",
+            quota_memory="32Gi",
         )
         session.add(project)
         pair = await state.auth.open_session(session, owner.id)
@@ -139,7 +139,8 @@ async def provision_in_cluster(state: AppState, workspace: Workspace, *, apps: b
     cluster_id = str(workspace.id)
     await twin.provision_workspace(cluster_id)
     await twin.advance(120)
-    await twin.create_namespace(cluster_id, "app", quota=ResourceQuotaSpec(cpu="4", memory="8Gi"))
+    quota = ResourceQuotaSpec(cpu="16", memory="32Gi")
+    await twin.create_namespace(cluster_id, "app", quota=quota)
     if apps:
         for name, image, replicas in APPS:
             await twin.create_application(

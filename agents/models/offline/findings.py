@@ -17,6 +17,8 @@ from typing import Any
 from agents.models.offline.conversation import Conversation, Step
 
 _MEMORY_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+# A release this fresh is the prime suspect for trouble that began after it.
+RECENT_ROLLOUT_MINUTES = 45
 
 
 @dataclass(frozen=True)
@@ -73,12 +75,17 @@ class Evidence:
     def has_previous_revision(self) -> bool:
         return "previous revision" in self.describe
 
-    def rolled_out_recently(self) -> bool:
+    def rolled_out_recently(self, minutes: int = RECENT_ROLLOUT_MINUTES) -> bool:
+        """Did the current revision roll out within the last ``minutes``?"""
         match = re.search(r"rolled out (\d+)([smhd]) ago", self.describe)
         if not match:
             return False
         amount, unit = int(match.group(1)), match.group(2)
-        return unit in "sm" or (unit == "h" and amount < 6)
+        return unit == "s" or (unit == "m" and amount <= minutes)
+
+    def trend(self, metric: str) -> str | None:
+        match = re.search(rf"^{metric} \([^)]*\): .*, (rising|falling|flat)$", self.metrics, re.M)
+        return match.group(1) if match else None
 
     def metric(self, name: str, field: str) -> float | None:
         match = re.search(rf"^{name} \([^)]*\): .*?\b{field} ([-\d.e+]+)", self.metrics, re.M)
@@ -124,6 +131,13 @@ def diagnose_application(app: str, convo: Conversation) -> Finding:
         return _rollback(e, "the new release's image cannot be pulled", e.quote(r"pull"))
     if e.has(r"OOMKilled"):
         return _oom(e)
+    if _leaking(e):
+        return _rollback(
+            e,
+            "memory keeps growing after the latest release (a leak); it will be "
+            "OOMKilled when it reaches its limit",
+            e.quote(r"memory usage high", e.logs),
+        )
     if e.has(r"exceeded quota|FailedCreate"):
         return _pending(
             e,
@@ -183,7 +197,7 @@ def diagnose_application(app: str, convo: Conversation) -> Finding:
 def _oom(e: Evidence) -> Finding:
     limit = e.limit("memory") or "its limit"
     evidence = e.quote(r"OOMKilled")
-    leak = e.rolled_out_recently() and e.has_previous_revision() and e.has(r"leak|grow")
+    leak = _leaking(e)
     if leak:
         return _rollback(
             e, "memory grows until the container is OOMKilled (a leak in the new release)", evidence
@@ -199,6 +213,16 @@ def _oom(e: Evidence) -> Finding:
         "memory limit. "
         f"Evidence: {evidence}. Raising the limit to {new_limit} fixes it.",
         Remedy("set_resources", {"application": e.app, "memory_limit": new_limit}),
+    )
+
+
+def _leaking(e: Evidence) -> bool:
+    """Memory rising since a fresh release: a leak (more memory or a restart only delay it)."""
+    return (
+        e.rolled_out_recently()
+        and e.has_previous_revision()
+        and e.trend("memory") == "rising"
+        and e.has(r"memory usage high|memory")
     )
 
 

@@ -81,6 +81,7 @@ def _app(text: str, verbs: str = "") -> str | None:
         rf"\b{APP_NOUN}s?\s+(?:called\s+|named\s+)?{Q}(?P<name>{NAME}){Q}",
         rf"{Q}(?P<name>{NAME}){Q}\s+{APP_NOUN}\b",
         rf"\b(?P<name>{NAME})'s\b",
+        rf"\b{Q}(?P<name>{NAME}){Q}\s+(?:status|health|logs?|events|metrics|replicas|pods|cpu|memory)\b",
         rf"\b(?:the|my|our)\s+{Q}(?P<name>{NAME}){Q}\s+{TROUBLE_VERBS}\b",
         rf"^{Q}(?P<name>{NAME}){Q}\s+{TROUBLE_VERBS}\b",
         rf"\b(?:of|for|from|on|in|with|about|is|does|did|has|are)\s+{FILLER}{Q}(?P<name>{NAME}){Q}",
@@ -382,9 +383,11 @@ def _detect(text: str, original: str) -> Intent:
         r"\b(list|show|which|what)\b.*\b(apps|applications|deployments|services|running|workloads)\b",
     ) or _has(text, r"\bwhat'?s running\b"):
         return Intent("list_apps")
-    if app or _has(
-        text, r"\b(describe|status|health|how many replicas|is .* (up|healthy|running|ok))\b"
-    ):
+    about_state = (
+        r"\b(describe|status|state|health\w*|how many|how is|how's|doing|running|up|ok|okay|"
+        r"replicas?|pods?|show|check|inspect|tell me about|details|info)\b"
+    )
+    if _has(text, about_state) and (app or _has(text, r"\b(describe|status)\b")):
         return Intent(
             "describe",
             app=app,

@@ -43,6 +43,11 @@ STOPWORDS = frozenset(
     were be been being do does did has have had what why how who which when where up down out
     back logs log events event metrics metric status health details again me us i you we they
     he she them there here yes no not failing broken slow crashing running doing working
+    healthy unhealthy ok okay fine alive ready available degraded deployed last latest previous
+    new current first today yesterday something anything everything show list get give tell
+    many much
+    display see view print fetch read find recent latest all cpu memory ram latency traffic
+    error errors rate usage load
     """.split()  # noqa: SIM905 - a word list reads best as words
 )
 

@@ -110,6 +110,10 @@ class ApprovalStore:
             approval.status = "expired"
         return approval
 
+    async def find(self, approval_id: str) -> PendingApproval | None:
+        """The approval whatever its organization (callers check membership themselves)."""
+        return await self._read(approval_id)
+
     async def _read(self, approval_id: str) -> PendingApproval | None:
         fields = await self._redis.hgetall(self._key(approval_id))
         if not fields or "data" not in fields:

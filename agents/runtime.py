@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
@@ -39,6 +40,7 @@ from agents.telemetry.base import ModelCall, Telemetry, TurnInfo, TurnOutcome
 from agents.turn import Turn, merge_chunks, text_of, tool_message, unanswered_calls, utcnow
 from platform_core.auth.subjects import load_subject
 from platform_core.billing import service as billing
+from platform_core.billing.schemas import Meter
 from platform_core.cluster.protocol import ClusterGateway
 from platform_core.context import CallContext
 from platform_core.db import Database
@@ -52,6 +54,7 @@ from tools.results import ToolResult
 from tools.toolset import Toolset
 
 logger = logging.getLogger(__name__)
+QUOTA_RECHECK = 30.0
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ class AgentRuntime:
     budgets: Budgets
     cluster_label: str = "simulated"
     organization_read_only: frozenset[str] = frozenset()
+    _quota_ok_until: dict[uuid.UUID, float] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ entry points
 
@@ -84,38 +88,39 @@ class AgentRuntime:
         """Answer one message; raises (before any event) if the turn cannot start."""
         session = await self._session_for(request)
         await self._check_quota(request.organization)
-        lock = self.sessions.turn_lock(session.id)
-        await lock.__aenter__()
-        return self._guarded(lock, self._chat(request, session))
+        token = await self.sessions.acquire(session.id)
+        return self._guarded(session.id, token, self._chat(request, session))
 
     async def decide(
         self, *, call: CallContext, organization: Organization, approval_id: str, approve: bool
     ) -> AsyncIterator[AgentEvent]:
         """Approve or deny a paused call and continue that turn; raises if not allowed."""
         approval = await self.approvals.get(approval_id, organization_id=str(organization.id))
-        self._check_decider(call, organization, approval)
+        self.check_decider(call, organization, approval)
         session = await self.sessions.load(approval.session_id)
         if session is None:
             raise Conflict("the conversation of this approval has expired")
-        lock = self.sessions.turn_lock(session.id)
-        await lock.__aenter__()
+        token = await self.sessions.acquire(session.id)
         try:
             decided = await self.approvals.decide(
                 approval, "approved" if approve else "denied", decided_by=call.subject.display
             )
         except BaseException:
-            await lock.__aexit__(None, None, None)
+            await self.sessions.release(session.id, token)
             raise
-        return self._guarded(lock, self._continue(call, organization, session, decided))
+        return self._guarded(
+            session.id, token, self._continue(call, organization, session, decided)
+        )
 
     async def _guarded(
-        self, lock: object, events: AsyncIterator[AgentEvent]
+        self, session_id: str, token: str, events: AsyncIterator[AgentEvent]
     ) -> AsyncIterator[AgentEvent]:
+        """The turn's events; the session is released however the consumer stops."""
         try:
             async for event in events:
                 yield event
         finally:
-            await lock.__aexit__(None, None, None)  # type: ignore[attr-defined]
+            await self.sessions.release(session_id, token)
 
     # ------------------------------------------------------------------ sessions
 
@@ -140,9 +145,19 @@ class AgentRuntime:
         )
 
     async def _check_quota(self, organization: Organization) -> None:
+        """Refuse a turn once the plan's monthly LLM tokens are spent.
+
+        An organization found within its quota is not checked again for ``QUOTA_RECHECK``
+        seconds: a turn is small against a month's allowance, and the check costs more than the
+        rest of the turn's bookkeeping.
+        """
+        now = time.monotonic()
+        if self._quota_ok_until.get(organization.id, 0.0) > now:
+            return
         async with self.db.session() as session:
             await billing.ensure_within_quota(session, organization.id, "llm_tokens_per_month", 1)
             await session.commit()
+        self._quota_ok_until[organization.id] = now + QUOTA_RECHECK
 
     async def _supersede_pending(self, session: Session) -> None:
         """A new message abandons an approval still waiting: its call is answered as not run."""
@@ -174,7 +189,8 @@ class AgentRuntime:
             db=self.db,
             workspace=session.workspace,
             project=session.project,
-            extras={"session_id": session.id},
+            # reads are audited in one transaction at the end of the turn; changes at once
+            extras={"session_id": session.id, "audit_buffer": []},
         )
         offered = await self.toolset.offered(ctx, read_only=read_only)
         model = await self.models.for_organization(str(organization.id))
@@ -342,15 +358,20 @@ class AgentRuntime:
         await self._meter(turn)
 
     async def _meter(self, turn: Turn) -> None:
+        """The turn's usage and the audit records of its reads, in one transaction."""
         org_id = turn.ctx.organization.id
+        usage: dict[Meter, int] = {
+            "llm_tokens_in": turn.input_tokens,
+            "llm_tokens_out": turn.output_tokens,
+            "tool_calls": turn.tool_calls,
+        }
         try:
             async with self.db.session() as session:
-                await billing.record_usage(session, org_id, "llm_tokens_in", turn.input_tokens)
-                await billing.record_usage(session, org_id, "llm_tokens_out", turn.output_tokens)
-                await billing.record_usage(session, org_id, "tool_calls", turn.tool_calls)
+                self.toolset.add_buffered_audit(turn.ctx, session)
+                await billing.record_usages(session, org_id, usage)
                 await session.commit()
         except Exception:
-            logger.exception("could not meter turn %s", turn.id)
+            logger.exception("could not meter or audit turn %s", turn.id)
 
     # ------------------------------------------------------------------ the loop
 
@@ -396,10 +417,13 @@ class AgentRuntime:
             turn.model = self.models.offline
 
     async def _model_step(self, turn: Turn, out: list[AIMessage]) -> AsyncIterator[AgentEvent]:
-        messages = self._prompt(turn)
-        schemas = [t.schema() for t in turn.offered]
+        messages = [self._system(turn), *turn.session.messages]
         model = turn.model
-        bound = model.chat_model.bind_tools(schemas) if schemas else model.chat_model
+        bound = turn.bound.get(model.label)
+        if bound is None:
+            schemas = [t.schema() for t in turn.offered]
+            bound = model.chat_model.bind_tools(schemas) if schemas else model.chat_model
+            turn.bound[model.label] = bound
         started = utcnow()
         chunks: list[BaseMessage] = []
         turn.steps += 1
@@ -428,10 +452,16 @@ class AgentRuntime:
         await self._trace_model(turn, model, messages, ai, started, None)
         out.append(ai)
 
-    def _prompt(self, turn: Turn) -> list[BaseMessage]:
+    def _system(self, turn: Turn) -> SystemMessage:
+        """The system prompt, rendered once per turn for this caller and place."""
+        if turn.system is None:
+            turn.system = SystemMessage(content=self._render_system(turn))
+        return turn.system
+
+    def _render_system(self, turn: Turn) -> str:
         subject = turn.ctx.subject
         org = turn.ctx.organization
-        system = render(
+        return render(
             "system",
             today=utcnow().date().isoformat(),
             user=subject.display,
@@ -444,7 +474,6 @@ class AgentRuntime:
             summary=turn.session.summary,
             tools=[t.name for t in turn.offered],
         )
-        return [SystemMessage(content=system), *turn.session.messages]
 
     def _final(self, turn: Turn, text: str) -> FinalEvent:
         if turn.fallback:
@@ -476,7 +505,7 @@ class AgentRuntime:
 
     # ------------------------------------------------------------------ approvals
 
-    def _check_decider(
+    def check_decider(
         self, call: CallContext, organization: Organization, approval: PendingApproval
     ) -> None:
         """Only the requester (for a write) or an admin of the place (for anything) decides."""
@@ -518,7 +547,12 @@ class AgentRuntime:
                 input_tokens=int(usage.get("input_tokens", 0)),
                 output_tokens=int(usage.get("output_tokens", 0)),
                 input_messages=[
-                    {"role": m.type, "content": redact(text_of(m))[:2000]} for m in messages[-6:]
+                    # tool output was redacted by the toolset already
+                    {
+                        "role": m.type,
+                        "content": (text_of(m) if m.type == "tool" else redact(text_of(m)))[:2000],
+                    }
+                    for m in messages[-6:]
                 ],
                 output_text=redact(text_of(ai)),
                 tool_calls=[

@@ -147,14 +147,25 @@ class SessionStore:
             pipe.zrem(self._index(session.organization_id, session.owner_id), session.id)
             await pipe.execute()
 
-    @asynccontextmanager
-    async def turn_lock(self, session_id: str) -> AsyncIterator[None]:
-        """Hold the session for one turn; a concurrent turn gets a Conflict at once."""
-        key = self._keys.key("session-lock", session_id)
+    async def acquire(self, session_id: str) -> str:
+        """Hold the session for one turn; a concurrent turn gets a Conflict at once.
+
+        Returns the token that releases it. The lock expires on its own if its holder dies.
+        """
         token = secrets.token_hex(8)
+        key = self._keys.key("session-lock", session_id)
         if not await self._redis.set(key, token, nx=True, ex=LOCK_TTL_SECONDS):
             raise Conflict("this conversation is already answering; wait for it to finish")
+        return token
+
+    async def release(self, session_id: str, token: str) -> None:
+        """Let go of the session, if this token still holds it."""
+        await self._release(keys=[self._keys.key("session-lock", session_id)], args=[token])
+
+    @asynccontextmanager
+    async def turn_lock(self, session_id: str) -> AsyncIterator[None]:
+        token = await self.acquire(session_id)
         try:
             yield
         finally:
-            await self._release(keys=[key], args=[token])
+            await self.release(session_id, token)

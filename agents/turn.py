@@ -14,6 +14,7 @@ from langchain_core.messages import (
     AIMessage,
     AIMessageChunk,
     BaseMessage,
+    SystemMessage,
     ToolCall,
     ToolMessage,
     message_chunk_to_message,
@@ -54,6 +55,8 @@ class Turn:
     paused: bool = False
     seq: int = 0
     tool_calls: int = 0
+    system: SystemMessage | None = None
+    bound: dict[str, Any] = field(default_factory=dict)
 
     def stamp(self, event: AgentEvent) -> AgentEvent:
         self.seq += 1

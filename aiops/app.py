@@ -13,6 +13,7 @@ from aiops.api_keys.api import router as api_keys_router
 from aiops.audit.api import router as audit_router
 from aiops.auth.api import router as auth_router
 from aiops.billing.api import router as billing_router
+from aiops.chat.api import router as chat_router
 from aiops.groups.api import router as groups_router
 from aiops.health.api import router as health_router
 from aiops.http.errors import install_error_handlers
@@ -36,6 +37,7 @@ ROUTERS = (
     api_keys_router,
     billing_router,
     audit_router,
+    chat_router,
 )
 
 

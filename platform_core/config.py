@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     cluster: Literal["simulated", "kubernetes"] = "simulated"
     cluster_seed: int = 7
     twin_time_scale: float = Field(default=1.0, ge=0.0, le=3600.0)
-    twin_save_interval_seconds: float = Field(default=30.0, gt=0.0)
+    twin_save_interval_seconds: float = Field(default=10.0, gt=0.0)
     kubeconfig: Path | None = None
     prometheus_url: str | None = None
 

@@ -79,7 +79,17 @@ class Tool:
     describe: Describer | None = None
 
     def schema(self) -> dict[str, Any]:
-        """The OpenAI-style function schema that ``bind_tools`` sends to the model."""
+        """The OpenAI-style function schema that ``bind_tools`` sends to the model.
+
+        Built once per tool: generating a JSON schema from a pydantic model costs more than
+        everything else a step does.
+        """
+        cached = _SCHEMAS.get(self.name)
+        if cached is None:
+            cached = _SCHEMAS[self.name] = self._build_schema()
+        return cached
+
+    def _build_schema(self) -> dict[str, Any]:
         parameters = self.args_model.model_json_schema()
         parameters.pop("title", None)
         for prop in parameters.get("properties", {}).values():
@@ -99,6 +109,9 @@ class Tool:
             return self.describe(args, target)
         shown = ", ".join(f"{k}={v!r}" for k, v in args.model_dump(exclude_none=True).items())
         return f"{self.name}({shown})"
+
+
+_SCHEMAS: dict[str, dict[str, Any]] = {}
 
 
 def _simplify(prop: dict[str, Any]) -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from platform_core.audit.service import Outcome, record
 from platform_core.errors import DomainError, Forbidden, NotFound
@@ -145,15 +146,25 @@ class Toolset:
             return None
         workspace = getattr(args, "workspace", None) or ctx.workspace
         project = getattr(args, "project", None) or ctx.project
-        async with ctx.db.session() as session:
-            target = await resolve_target(
-                session,
-                ctx.subject,
-                ctx.organization,
-                workspace=workspace,
-                project=project,
-                need_project=chosen.scope == "project",
-            )
+        need_project = chosen.scope == "project"
+        # Lookups are remembered for the turn (a context lives one turn); rights are not:
+        # every call is authorized below against the target it resolved to.
+        cache: dict[tuple[str | None, str | None, bool], Target] = ctx.extras.setdefault(
+            "targets", {}
+        )
+        key = (workspace, project, need_project)
+        target = cache.get(key)
+        if target is None:
+            async with ctx.db.session() as session:
+                target = await resolve_target(
+                    session,
+                    ctx.subject,
+                    ctx.organization,
+                    workspace=workspace,
+                    project=project,
+                    need_project=need_project,
+                )
+            cache[key] = target
         require(
             ctx.subject,
             chosen.permission,
@@ -209,21 +220,36 @@ class Toolset:
             "session_id": ctx.extras.get("session_id"),
         }
         tool_name = call.tool.name if call else (name or "unknown")
+        entry = {
+            "action": f"tool.{tool_name}",
+            "organization_id": ctx.organization.id,
+            "target_type": call.tool.scope if call else None,
+            "target_id": _target_id(ctx, call.target if call else None),
+            "outcome": outcome or STATUS_OUTCOMES.get(result.status, "failed"),
+            "details": details,
+        }
+        buffer: list[dict[str, Any]] | None = ctx.extras.get("audit_buffer")
+        if buffer is not None and (call is None or call.tool.risk == "read"):
+            buffer.append(entry)
+            return
+        await self._write_audit(ctx, [entry])
+
+    def add_buffered_audit(self, ctx: ToolContext, session: AsyncSession) -> None:
+        """Add the audit records buffered during a turn to ``session`` (the caller commits)."""
+        buffer: list[dict[str, Any]] | None = ctx.extras.get("audit_buffer")
+        if buffer:
+            entries, buffer[:] = list(buffer), []
+            for entry in entries:
+                record(session, ctx.call, **entry)
+
+    async def _write_audit(self, ctx: ToolContext, entries: list[dict[str, Any]]) -> None:
         try:
             async with ctx.db.session() as session:
-                record(
-                    session,
-                    ctx.call,
-                    action=f"tool.{tool_name}",
-                    organization_id=ctx.organization.id,
-                    target_type=call.tool.scope if call else None,
-                    target_id=_target_id(ctx, call.target if call else None),
-                    outcome=outcome or STATUS_OUTCOMES.get(result.status, "failed"),
-                    details=details,
-                )
+                for entry in entries:
+                    record(session, ctx.call, **entry)
                 await session.commit()
         except Exception:
-            logger.exception("could not audit tool call %s", tool_name)
+            logger.exception("could not audit %d tool call(s)", len(entries))
 
 
 def _target_id(ctx: ToolContext, target: Target | None) -> str:

@@ -61,12 +61,17 @@ class ClickHouseTelemetry:
         ttl_days: int = schema.DEFAULT_TTL_DAYS,
         max_text_chars: int = history.DEFAULT_MAX_TEXT_CHARS,
         connect_timeout: float = 5.0,
+        flush_interval: float = 1.0,
     ) -> None:
         self.target = parse_clickhouse_url(url, database)
         self.ttl_days = ttl_days
         self.max_text_chars = max_text_chars
         self.connect_timeout = connect_timeout
         self._connection: Connection | None = acquire(self.target, connect_timeout)
+        self.flush_interval = flush_interval
+        self._batch: list[tuple[list[Any], list[list[Any]], list[list[Any]], TurnInfo]] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self._flush_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
         return f"ClickHouseTelemetry({self.target.display!r})"
@@ -82,7 +87,56 @@ class ClickHouseTelemetry:
     async def start_turn(self, turn: TurnInfo) -> TurnTrace:
         return _ClickHouseTrace(self, turn)
 
+    def submit(
+        self,
+        run: list[Any],
+        model_rows: list[list[Any]],
+        tool_rows: list[list[Any]],
+        turn: TurnInfo,
+    ) -> None:
+        """Queue a finished turn: the turn's answer never waits for history.
+
+        Turns are written in batches (one insert per table every ``flush_interval`` seconds),
+        which is what ClickHouse is built for and keeps the engine's work off the turn's path.
+        Reads in this process flush first, and ``close`` drains everything.
+        """
+        self._batch.append((run, model_rows, tool_rows, turn))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_later())
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(self.flush_interval)
+        await self._flush()
+
+    async def _flush(self) -> None:
+        async with self._flush_lock:
+            batch, self._batch = self._batch, []
+            if not batch:
+                return
+            runs = [run for run, _, _, _ in batch]
+            models = [row for _, rows, _, _ in batch for row in rows]
+            tools = [row for _, _, rows, _ in batch for row in rows]
+            try:
+                await self.write_rows(runs, models, tools)
+            except Exception as exc:
+                for _, _, _, turn in batch:
+                    logger.warning(
+                        "dropping the history of run %s (organization %s) for %s: %s",
+                        turn.run_id,
+                        turn.organization_id,
+                        self,
+                        describe(exc),
+                    )
+
+    async def drain(self) -> None:
+        """Write every queued turn now (or drop it with a warning if the store is down)."""
+        flusher, self._flusher = self._flusher, None
+        if flusher is not None and not flusher.done():
+            flusher.cancel()
+        await self._flush()
+
     async def close(self) -> None:
+        await self.drain()
         connection, self._connection = self._connection, None
         if connection is None:
             return
@@ -107,7 +161,16 @@ class ClickHouseTelemetry:
         model_rows: list[list[Any]],
         tool_rows: list[list[Any]],
     ) -> None:
-        """Insert one finished turn: at most three inserts, in one pass on the worker thread."""
+        """Insert one finished turn now."""
+        await self.write_rows([run], model_rows, tool_rows)
+
+    async def write_rows(
+        self,
+        runs: list[list[Any]],
+        model_rows: list[list[Any]],
+        tool_rows: list[list[Any]],
+    ) -> None:
+        """Insert runs and their calls: at most three inserts, in one pass on the worker thread."""
         db = self.target.database
 
         def insert(client: Client) -> None:
@@ -126,7 +189,7 @@ class ClickHouseTelemetry:
                     database=db,
                 )
             client.insert(
-                schema.RUNS_TABLE, [run], column_names=list(schema.RUN_COLUMNS), database=db
+                schema.RUNS_TABLE, runs, column_names=list(schema.RUN_COLUMNS), database=db
             )
 
         await self._run(insert)
@@ -147,6 +210,7 @@ class ClickHouseTelemetry:
         self, organization_id: uuid.UUID, limit: int = 50, session_id: str | None = None
     ) -> list[RunRecord]:
         """The organization's latest runs, newest first, optionally for one session."""
+        await self.drain()
         parameters: dict[str, Any] = {"org": organization_id, "limit": max(1, min(limit, 1000))}
         if session_id is not None:
             parameters["session"] = session_id
@@ -155,6 +219,7 @@ class ClickHouseTelemetry:
 
     async def run_detail(self, organization_id: uuid.UUID, run_id: uuid.UUID) -> RunDetail | None:
         """One run with its model and tool calls in reported order; None if not this org's."""
+        await self.drain()
         db = self.target.database
         parameters = {"org": organization_id, "run": run_id}
         runs = await self._select(schema.run_sql(db, schema.RUNS_TABLE), parameters)
@@ -175,6 +240,7 @@ class ClickHouseTelemetry:
 
         A ``date`` means from the start of that UTC day.
         """
+        await self.drain()
         start = since if isinstance(since, datetime) else datetime.combine(since, time.min)
         parameters = {"org": organization_id, "since": history.as_utc(start).replace(tzinfo=None)}
         rows = await self._select(schema.usage_sql(self.target.database), parameters)
@@ -225,7 +291,7 @@ class _ClickHouseTrace:
             run = history.run_row(
                 self._turn, outcome, len(model_rows), len(tool_rows), self._sink.max_text_chars
             )
-            await self._sink.write_turn(run, model_rows, tool_rows)
+            self._sink.submit(run, model_rows, tool_rows, self._turn)
         except Exception as exc:
             logger.warning(
                 "dropping the history of run %s (organization %s) for %s: %s",

@@ -13,10 +13,10 @@ from typing import TypeVar
 import typer
 from sqlalchemy import select
 
-from aiops.cli.runtime import CliRuntime, cli_runtime
+from aiops.cli.runtime import CliRuntime, cli_runtime, seed_everything
 from platform_core.audit.service import record
 from platform_core.billing.models import Plan, Subscription
-from platform_core.demo import seed_demo
+from platform_core.config import get_settings
 from platform_core.errors import DomainError, NotFound
 from platform_core.tenancy.models import Organization, User
 from platform_core.tenancy.organizations import add_member, create_organization
@@ -229,10 +229,12 @@ def set_plan_command(org: str, plan: str) -> None:
 def seed_demo_command() -> None:
     """Create the demo tenant if it is missing (idempotent)."""
 
-    async def action(rt: CliRuntime) -> bool:
-        return (await seed_demo(rt.session, rt.settings, rt.state.auth.passwords)).created
-
-    typer.echo("demo tenant created" if _run(action) else "demo tenant already present")
+    try:
+        demo = asyncio.run(seed_everything(get_settings()))
+    except DomainError as error:
+        typer.secho(f"error: {error.message}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo("demo tenant created" if demo.created else "demo tenant already present")
 
 
 def _choice(value: str, allowed: tuple[str, ...]) -> str:

@@ -7,19 +7,21 @@ import asyncio
 import typer
 
 from aiops.cli.admin import admin_app
+from aiops.cli.chat import chat
 from aiops.cli.db import db_app, migrate
-from aiops.cli.runtime import cli_runtime
+from aiops.cli.runtime import cli_runtime, seed_everything
 from platform_core.config import Settings, get_settings
-from platform_core.demo import seed_demo
 
 app = typer.Typer(help="Hexabase AIOps service and tools.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
+app.command()(chat)
 
 
 async def _seed_and_issue_token(settings: Settings) -> str:
+    """Seed the demo tenant and its applications (once), and sign the demo admin in."""
+    demo = await seed_everything(settings)
     async with cli_runtime(settings) as rt:
-        demo = await seed_demo(rt.session, settings, rt.state.auth.passwords)
         pair = await rt.state.auth.open_session(rt.session, demo.admin.id)
     return pair.access_token
 

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aiops.state import AppState
+from platform_core.cluster.twin.cluster import SimulatedCluster
 from platform_core.config import Settings, get_settings
 from platform_core.context import CallContext
+from platform_core.demo import DemoTenant, seed_demo, seed_demo_cluster
 from platform_core.rbac.subject import Grants, Subject
 
 # The CLI is run by the platform's operators, who act outside any organization's rights.
@@ -40,3 +42,17 @@ async def cli_runtime(settings: Settings | None = None) -> AsyncIterator[CliRunt
             await session.commit()
     finally:
         await state.close()
+
+
+async def seed_everything(settings: Settings) -> DemoTenant:
+    """The demo tenant in the database and, on the twin, its applications (both idempotent)."""
+    async with cli_runtime(settings) as rt:
+        demo = await seed_demo(rt.session, settings, rt.state.auth.passwords)
+    state = AppState.build(settings)
+    try:
+        await state.start()
+        if isinstance(state.gateway, SimulatedCluster):
+            await seed_demo_cluster(state.gateway, demo)
+    finally:
+        await state.close()  # saves the twin
+    return demo

@@ -81,7 +81,9 @@ async def list_plans(session: AsyncSession) -> list[Plan]:
     return list(await session.scalars(select(Plan).order_by(*tiers)))
 
 
-async def _active_plan(session: AsyncSession, organization_id: uuid.UUID) -> Plan:
+async def _active_subscription(
+    session: AsyncSession, organization_id: uuid.UUID
+) -> tuple[Subscription, Plan]:
     subscription = await subscription_of(session, organization_id)
     if subscription.status != "active":
         raise PlanLimitExceeded(
@@ -89,7 +91,11 @@ async def _active_plan(session: AsyncSession, organization_id: uuid.UUID) -> Pla
             "settle billing before creating more resources",
             details={"subscription_status": subscription.status},
         )
-    return await plan_of(session, subscription)
+    return subscription, await plan_of(session, subscription)
+
+
+async def _active_plan(session: AsyncSession, organization_id: uuid.UUID) -> Plan:
+    return (await _active_subscription(session, organization_id))[1]
 
 
 async def ensure_can_create_workspace(
@@ -138,11 +144,10 @@ async def ensure_within_quota(
     session: AsyncSession, organization_id: uuid.UUID, limit_name: str, requested: int = 1
 ) -> None:
     """Refuse if ``requested`` more units would exceed a per-period limit of the plan."""
-    plan = await _active_plan(session, organization_id)
+    subscription, plan = await _active_subscription(session, organization_id)
     limit: int | None = getattr(plan, limit_name)
     if limit is None:
         return
-    subscription = await subscription_of(session, organization_id)
     used = await period_usage(session, subscription, PERIOD_METERS[limit_name])
     if used + requested > limit:
         raise PlanLimitExceeded(
@@ -170,6 +175,34 @@ async def record_usage(
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(UsageRecord).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=["organization_id", "day", "meter"],
+        set_={"quantity": UsageRecord.quantity + statement.excluded.quantity},
+    )
+    await session.execute(statement)
+
+
+async def record_usages(
+    session: AsyncSession,
+    organization_id: uuid.UUID,
+    quantities: dict[Meter, int],
+    *,
+    at: datetime | None = None,
+) -> None:
+    """Add several meters at once (one statement): what a finished agent turn consumed."""
+    if any(quantity < 0 for quantity in quantities.values()):
+        raise ValueError("usage quantity cannot be negative")
+    day = (at or utcnow()).astimezone(UTC).date()
+    rows = [
+        {"organization_id": organization_id, "day": day, "meter": meter, "quantity": quantity}
+        for meter, quantity in quantities.items()
+        if quantity > 0
+    ]
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(UsageRecord).values(rows)
     statement = statement.on_conflict_do_update(
         index_elements=["organization_id", "day", "meter"],
         set_={"quantity": UsageRecord.quantity + statement.excluded.quantity},

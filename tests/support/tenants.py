@@ -205,5 +205,7 @@ async def populate(state: AppState, tenant: Tenant) -> Objects:
             "invitation_id": str(invitation.id),
             "key_id": str(key.row.id),
             "project_binding_id": str(project_binding.id),
+            "session_id": "no-such-session",
+            "approval_id": "no-such-approval",
         }
     )

@@ -280,6 +280,7 @@ async def test_a_closed_sink_logs_and_drops(
         await (trace.model_call(call) if isinstance(call, ModelCall) else trace.tool_call(call))
     await trace.finish(turn.outcome)
     await trace.finish(turn.outcome)
+    await closing.drain()  # history is written in the background
 
     messages = [r.getMessage() for r in caplog.records if r.name == "agents.telemetry"]
     assert any("dropping the history" in m and "closed" in m for m in messages)

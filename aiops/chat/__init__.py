@@ -1,0 +1,1 @@
+"""The chat API: sessions, messages (JSON or Server-Sent Events), approvals, tools."""

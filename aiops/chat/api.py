@@ -1,0 +1,295 @@
+"""``/api/v1/chat``: conversations with the agent, over JSON or Server-Sent Events.
+
+A message answers with the turn's events (see ``agents.events``): as one JSON document, or, with
+``Accept: text/event-stream``, as an event stream (``id`` = the event's ``seq``, ``event`` = its
+type, ``data`` = the event as JSON). Approvals are decided here too, by someone allowed to.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response, status
+from fastapi.responses import StreamingResponse
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+
+from agents.events import AgentEvent
+from agents.runtime import TurnRequest
+from agents.sessions import Session
+from aiops.chat.schemas import (
+    ApprovalRead,
+    HistoryMessage,
+    MessageCreate,
+    SessionCreate,
+    SessionDetail,
+    SessionRead,
+    SessionUpdate,
+    ToolRead,
+    TurnResult,
+)
+from aiops.http.deps import Caller, DbSession, State
+from platform_core.errors import DomainError, NotFound
+from platform_core.tenancy.models import Organization
+from platform_core.tenancy.repository import resolve_org
+from tools.base import ToolContext
+
+router = APIRouter(prefix="/api/v1/chat", tags=["chat"])
+SSE = "text/event-stream"
+
+
+def _time(value: float) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+def _read(session: Session) -> SessionRead:
+    return SessionRead(
+        id=session.id,
+        title=session.title,
+        organization_id=uuid.UUID(session.organization_id),
+        workspace=session.workspace,
+        project=session.project,
+        read_only=session.read_only,
+        pending_approval=session.pending_approval,
+        created_at=_time(session.created_at),
+        updated_at=_time(session.updated_at),
+    )
+
+
+def _history(message: BaseMessage) -> HistoryMessage:
+    role = {HumanMessage: "user", AIMessage: "assistant", ToolMessage: "tool"}.get(
+        type(message), "system"
+    )
+    return HistoryMessage(
+        role=role,
+        content=message.content if isinstance(message.content, str) else str(message.content),
+        tool_calls=[dict(call) for call in getattr(message, "tool_calls", []) or []],
+        tool_call_id=getattr(message, "tool_call_id", None),
+    )
+
+
+async def _owned(state: State, ctx: Caller, session_id: str) -> Session:
+    session = await state.runtime.sessions.load(session_id)
+    if session is None or session.owner_id != ctx.subject.id:
+        raise NotFound("session not found (sessions expire after 24 hours without use)")
+    if uuid.UUID(session.organization_id) not in ctx.subject.grants.orgs:
+        raise NotFound("session not found")
+    return session
+
+
+async def _org(db: DbSession, ctx: Caller, ref: str | uuid.UUID) -> Organization:
+    org = await resolve_org(db, ctx.subject, str(ref))
+    return org
+
+
+def _respond(accept: str | None, session_id: str, events: AsyncIterator[AgentEvent]) -> Response:
+    if accept and SSE in accept:
+        return StreamingResponse(
+            _sse(events), media_type=SSE, headers={"Cache-Control": "no-store"}
+        )
+    return _json_response(session_id, events)
+
+
+async def _sse(events: AsyncIterator[AgentEvent]) -> AsyncIterator[bytes]:
+    async for event in events:
+        yield f"id: {event.seq}\nevent: {event.type}\ndata: {event.model_dump_json()}\n\n".encode()
+
+
+def _json_response(session_id: str, events: AsyncIterator[AgentEvent]) -> Response:
+    async def body() -> AsyncIterator[bytes]:
+        collected = [event async for event in events]
+        yield TurnResult(session_id=session_id, events=collected).model_dump_json().encode()
+
+    return StreamingResponse(body(), media_type="application/json")
+
+
+@router.post(
+    "/sessions",
+    name="chat.session_create",
+    operation_id="createChatSession",
+    status_code=status.HTTP_201_CREATED,
+)
+async def create_session(
+    body: SessionCreate, ctx: Caller, db: DbSession, state: State
+) -> SessionRead:
+    """Start a conversation in an organization (optionally about one workspace/project)."""
+    org = await _org(db, ctx, body.organization)
+    session = await state.runtime.sessions.create(
+        owner_id=ctx.subject.id,
+        organization_id=str(org.id),
+        title=body.title or "New conversation",
+        workspace=body.workspace,
+        project=body.project,
+        read_only=body.read_only,
+    )
+    return _read(session)
+
+
+@router.get("/sessions", name="chat.session_list", operation_id="listChatSessions")
+async def list_sessions(
+    ctx: Caller,
+    db: DbSession,
+    state: State,
+    organization: Annotated[str, Query(max_length=63, description="Organization id or name")],
+) -> list[SessionRead]:
+    """The caller's conversations in an organization, most recent first."""
+    org = await _org(db, ctx, organization)
+    sessions = await state.runtime.sessions.list_for(
+        owner_id=ctx.subject.id, organization_id=str(org.id)
+    )
+    return [_read(session) for session in sessions]
+
+
+@router.get("/sessions/{session_id}", name="chat.session_get", operation_id="getChatSession")
+async def get_session(session_id: str, ctx: Caller, state: State) -> SessionDetail:
+    """A conversation with its history."""
+    session = await _owned(state, ctx, session_id)
+    return SessionDetail(
+        **_read(session).model_dump(),
+        summary=session.summary,
+        messages=[_history(message) for message in session.messages],
+    )
+
+
+@router.patch(
+    "/sessions/{session_id}", name="chat.session_rename", operation_id="renameChatSession"
+)
+async def rename_session(
+    session_id: str, body: SessionUpdate, ctx: Caller, state: State
+) -> SessionRead:
+    session = await _owned(state, ctx, session_id)
+    session.title = body.title
+    await state.runtime.sessions.save(session)
+    return _read(session)
+
+
+@router.delete(
+    "/sessions/{session_id}",
+    name="chat.session_delete",
+    operation_id="deleteChatSession",
+    status_code=status.HTTP_204_NO_CONTENT,
+)
+async def delete_session(session_id: str, ctx: Caller, state: State) -> Response:
+    session = await _owned(state, ctx, session_id)
+    await state.runtime.sessions.delete(session)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/sessions/{session_id}/messages",
+    name="chat.message",
+    operation_id="sendChatMessage",
+    responses={200: {"content": {"application/json": {}, SSE: {}}}},
+)
+async def send_message(
+    session_id: str,
+    body: MessageCreate,
+    ctx: Caller,
+    db: DbSession,
+    state: State,
+    accept: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Send a message; the answer is the turn's events (JSON, or SSE with ``Accept``)."""
+    session = await _owned(state, ctx, session_id)
+    org = await _org(db, ctx, session.organization_id)
+    events = await state.runtime.chat(
+        TurnRequest(call=ctx, organization=org, message=body.content, session_id=session.id)
+    )
+    return _respond(accept, session.id, events)
+
+
+@router.get("/approvals", name="chat.approval_list", operation_id="listApprovals")
+async def list_approvals(
+    ctx: Caller,
+    db: DbSession,
+    state: State,
+    organization: Annotated[str, Query(max_length=63)],
+) -> list[ApprovalRead]:
+    """Pending approvals of the organization that the caller may decide."""
+    org = await _org(db, ctx, organization)
+    pending = await state.runtime.approvals.list_pending(str(org.id))
+    allowed = []
+    for approval in pending:
+        try:
+            state.runtime.check_decider(ctx, org, approval)
+        except DomainError:
+            continue  # not theirs to decide: simply not listed
+        allowed.append(
+            ApprovalRead(
+                id=approval.id,
+                session_id=approval.session_id,
+                tool=approval.tool,
+                risk=approval.risk,
+                arguments=approval.arguments,
+                description=approval.description,
+                approver=approval.approver,
+                requester_id=approval.requester_id,
+                expires_at=approval.expires_at,
+            )
+        )
+    return allowed
+
+
+async def _decide(
+    approval_id: str, approve: bool, ctx: Caller, db: DbSession, state: State, accept: str | None
+) -> Response:
+    approval = await state.runtime.approvals.find(approval_id)
+    if approval is None:
+        raise NotFound("approval not found")
+    org = await _org(db, ctx, approval.organization_id)
+    events = await state.runtime.decide(
+        call=ctx, organization=org, approval_id=approval_id, approve=approve
+    )
+    return _respond(accept, approval.session_id, events)
+
+
+@router.post("/approvals/{approval_id}/approve", name="chat.approve", operation_id="approveAction")
+async def approve(
+    approval_id: str,
+    ctx: Caller,
+    db: DbSession,
+    state: State,
+    accept: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Approve a paused change: it runs now, exactly as proposed, and the turn continues."""
+    return await _decide(approval_id, True, ctx, db, state, accept)
+
+
+@router.post("/approvals/{approval_id}/deny", name="chat.deny", operation_id="denyAction")
+async def deny(
+    approval_id: str,
+    ctx: Caller,
+    db: DbSession,
+    state: State,
+    accept: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Deny a paused change: the agent is told and answers without it."""
+    return await _decide(approval_id, False, ctx, db, state, accept)
+
+
+@router.get("/tools", name="chat.tools", operation_id="listChatTools")
+async def list_tools(
+    ctx: Caller,
+    db: DbSession,
+    state: State,
+    organization: Annotated[str, Query(max_length=63)],
+    workspace: Annotated[str | None, Query(max_length=63)] = None,
+    read_only: bool = False,
+) -> list[ToolRead]:
+    """The tools the agent would be offered for the caller, as the caller sees them."""
+    org = await _org(db, ctx, organization)
+    tool_ctx = ToolContext(
+        call=ctx, organization=org, gateway=state.cluster, db=state.db, workspace=workspace
+    )
+    offered = await state.runtime.toolset.offered(tool_ctx, read_only=read_only)
+    return [
+        ToolRead(
+            name=t.name,
+            description=t.description,
+            risk=t.risk,
+            parameters=t.schema()["function"]["parameters"],
+        )
+        for t in offered
+    ]

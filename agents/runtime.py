@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +33,7 @@ from agents.events import (
     ToolResultEvent,
 )
 from agents.execution import run_tool_calls
+from agents.models.config import ModelConfig
 from agents.models.errors import is_unavailable
 from agents.models.router import ModelChoice, ModelRouter
 from agents.sessions import Session, SessionStore
@@ -58,6 +59,17 @@ QUOTA_RECHECK = 30.0
 
 
 @dataclass(frozen=True)
+class OrgAgentSettings:
+    """What an organization configured for its agent: read-only mode and its own model."""
+
+    read_only: bool = False
+    model: ModelConfig | None = None
+
+
+OrgSettingsLookup = Callable[[uuid.UUID], Awaitable[OrgAgentSettings | None]]
+
+
+@dataclass(frozen=True)
 class TurnRequest:
     call: CallContext
     organization: Organization
@@ -79,7 +91,7 @@ class AgentRuntime:
     telemetry: Telemetry
     budgets: Budgets
     cluster_label: str = "simulated"
-    organization_read_only: frozenset[str] = frozenset()
+    org_settings: OrgSettingsLookup | None = None
     _quota_ok_until: dict[uuid.UUID, float] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ entry points
@@ -181,7 +193,8 @@ class AgentRuntime:
     async def _start(
         self, call: CallContext, organization: Organization, session: Session, message: str
     ) -> Turn:
-        read_only = session.read_only or str(organization.id) in self.organization_read_only
+        org_settings = await self.org_settings(organization.id) if self.org_settings else None
+        read_only = session.read_only or bool(org_settings and org_settings.read_only)
         ctx = ToolContext(
             call=call,
             organization=organization,
@@ -193,7 +206,7 @@ class AgentRuntime:
             extras={"session_id": session.id, "audit_buffer": []},
         )
         offered = await self.toolset.offered(ctx, read_only=read_only)
-        model = await self.models.for_organization(str(organization.id))
+        model = self.models.choose(org_settings.model if org_settings else None)
         trace = await self.telemetry.start_turn(
             TurnInfo(
                 run_id=uuid.uuid4(),

@@ -12,7 +12,7 @@ from agents.models.config import ModelConfig
 from agents.models.offline import OfflinePlanner
 from agents.models.providers import build_chat_model
 from agents.models.router import ModelRouter
-from agents.runtime import AgentRuntime
+from agents.runtime import AgentRuntime, OrgAgentSettings, OrgSettingsLookup
 from agents.sessions import SessionStore
 from agents.telemetry.base import Telemetry
 from agents.telemetry.factory import build_telemetry
@@ -46,27 +46,33 @@ def telemetry_for(settings: Settings) -> Telemetry:
     )
 
 
-def model_router(settings: Settings, db: Database) -> ModelRouter:
+def model_router(settings: Settings) -> ModelRouter:
+    return ModelRouter(default_model(settings), offline=OfflinePlanner(), build=build_chat_model)
+
+
+def org_settings_lookup(settings: Settings, db: Database) -> OrgSettingsLookup:
+    """Each turn reads its organization's agent settings (read-only mode, its own model)."""
     box = SecretBox(settings.secret_key.get_secret_value())
-    fallback_default = default_model(settings)
+    timeout = settings.model_timeout_seconds
 
-    async def overrides(organization_id: str) -> ModelConfig | None:
+    async def lookup(organization_id: uuid.UUID) -> OrgAgentSettings | None:
         async with db.session() as session:
-            row = await get_settings(session, uuid.UUID(organization_id))
-        if row is None or row.provider is None:
+            row = await get_settings(session, organization_id)
+        if row is None:
             return None
-        api_key = box.open(row.api_key_encrypted) if row.api_key_encrypted else None
-        return ModelConfig(
-            provider=row.provider,
-            model=row.model or "",
-            base_url=row.base_url,
-            api_key=api_key,
-            timeout_seconds=fallback_default.timeout_seconds,
-        )
+        model = None
+        if row.provider is not None:
+            api_key = box.open(row.api_key_encrypted) if row.api_key_encrypted else None
+            model = ModelConfig(
+                provider=row.provider,
+                model=row.model or "",
+                base_url=row.base_url,
+                api_key=api_key,
+                timeout_seconds=timeout,
+            )
+        return OrgAgentSettings(read_only=row.read_only, model=model)
 
-    return ModelRouter(
-        fallback_default, offline=OfflinePlanner(), build=build_chat_model, overrides=overrides
-    )
+    return lookup
 
 
 def build_runtime(
@@ -84,7 +90,8 @@ def build_runtime(
         sessions=SessionStore(redis, keyspace, ttl_seconds=settings.session_ttl_hours * 3600),
         approvals=ApprovalStore(redis, keyspace, ttl_seconds=settings.approval_ttl_minutes * 60),
         toolset=Toolset(output_budget=settings.tool_output_budget_chars),
-        models=model_router(settings, db),
+        models=model_router(settings),
+        org_settings=org_settings_lookup(settings, db),
         telemetry=telemetry,
         budgets=Budgets(
             max_steps=settings.agent_max_steps,

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from aiops import __version__
+from aiops.agent_settings.api import router as agent_settings_router
 from aiops.api_keys.api import router as api_keys_router
 from aiops.audit.api import router as audit_router
 from aiops.auth.api import router as auth_router
@@ -38,6 +39,7 @@ ROUTERS = (
     billing_router,
     audit_router,
     chat_router,
+    agent_settings_router,
 )
 
 

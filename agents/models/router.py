@@ -7,14 +7,13 @@ when a configured model is unavailable.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from langchain_core.language_models import BaseChatModel
 
 from agents.models.config import ModelConfig
 
-OverrideLookup = Callable[[str], Awaitable[ModelConfig | None]]
 ModelBuilder = Callable[[ModelConfig], BaseChatModel]
 
 
@@ -36,22 +35,19 @@ class ModelRouter:
         *,
         offline: BaseChatModel,
         build: ModelBuilder,
-        overrides: OverrideLookup | None = None,
     ) -> None:
         self._default = default
         self._offline = ModelChoice("offline", "offline-planner", offline)
         self._build = build
-        self._overrides = overrides
         self._cache: dict[ModelConfig, BaseChatModel] = {}
 
     @property
     def offline(self) -> ModelChoice:
         return self._offline
 
-    async def for_organization(self, organization_id: str) -> ModelChoice:
-        config = self._default
-        if self._overrides is not None:
-            config = await self._overrides(organization_id) or config
+    def choose(self, override: ModelConfig | None = None) -> ModelChoice:
+        """The organization's own model if it configured one, else the service's default."""
+        config = override or self._default
         if config.provider == "offline":
             return self._offline
         model = self._cache.get(config)

@@ -47,6 +47,7 @@ def valid_bodies(user_id: str) -> dict[tuple[str, str], dict[str, Any] | None]:
         ("DELETE", ORG + "/groups/{group}/members/{user_id}"): None,
         ("POST", ORG + "/api-keys"): {"name": "extra-key"},
         ("DELETE", ORG + "/api-keys/{key_id}"): None,
+        ("PUT", ORG + "/agent-settings"): {"read_only": True},
         ("POST", "/api/v1/chat/sessions"): {"organization": "acme"},
         ("PATCH", "/api/v1/chat/sessions/{session_id}"): {"title": "renamed"},
         ("DELETE", "/api/v1/chat/sessions/{session_id}"): None,

@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from agents.runtime import AgentRuntime
 from agents.telemetry.base import Telemetry
 from aiops.agent import build_runtime, telemetry_for
+from aiops.chat.turns import TurnManager
 from aiops.cluster import TwinRunner, build_cluster
 from platform_core.auth.keys import KeyRing
 from platform_core.auth.service import AuthService
@@ -35,6 +36,7 @@ class AppState:
     twin_runner: TwinRunner | None = None
     telemetry: Telemetry | None = None
     _runtime: AgentRuntime | None = field(default=None, repr=False)
+    _turns: TurnManager | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, settings: Settings) -> AppState:
@@ -70,6 +72,14 @@ class AppState:
         return self.gateway
 
     @property
+    def turns(self) -> TurnManager:
+        if self._turns is None:
+            self._turns = TurnManager(
+                self.redis, self.keyspace, max_turn_seconds=self.settings.agent_max_seconds
+            )
+        return self._turns
+
+    @property
     def runtime(self) -> AgentRuntime:
         if self._runtime is None:
             if self.telemetry is None:
@@ -85,6 +95,8 @@ class AppState:
         return self._runtime
 
     async def close(self) -> None:
+        if self._turns is not None:
+            await self._turns.close()
         if self.twin_runner is not None:
             await self.twin_runner.stop()
         if self.telemetry is not None:

@@ -30,6 +30,7 @@ from aiops.chat.schemas import (
     ToolRead,
     TurnResult,
 )
+from aiops.chat.turns import parse_last_event_id
 from aiops.http.deps import Caller, DbSession, State
 from platform_core.errors import DomainError, NotFound
 from platform_core.tenancy.models import Organization
@@ -84,25 +85,27 @@ async def _org(db: DbSession, ctx: Caller, ref: str | uuid.UUID) -> Organization
     return org
 
 
-def _respond(accept: str | None, session_id: str, events: AsyncIterator[AgentEvent]) -> Response:
+async def _respond(
+    state: State,
+    ctx: Caller,
+    accept: str | None,
+    session_id: str,
+    events: AsyncIterator[AgentEvent],
+) -> Response:
+    """Start the turn in the background; answer with its events as SSE or as one JSON."""
+    turn_id = await state.turns.start(events, owner_id=ctx.subject.id)
+    headers = {"X-Turn-Id": turn_id, "Cache-Control": "no-store"}
     if accept and SSE in accept:
-        return StreamingResponse(
-            _sse(events), media_type=SSE, headers={"Cache-Control": "no-store"}
-        )
-    return _json_response(session_id, events)
+        return StreamingResponse(_sse(state.turns.follow(turn_id)), media_type=SSE, headers=headers)
+    collected = await state.turns.collect(turn_id)
+    body = TurnResult(session_id=session_id, turn_id=turn_id, events=collected)
+    return Response(body.model_dump_json(), media_type="application/json", headers=headers)
 
 
 async def _sse(events: AsyncIterator[AgentEvent]) -> AsyncIterator[bytes]:
     async for event in events:
-        yield f"id: {event.seq}\nevent: {event.type}\ndata: {event.model_dump_json()}\n\n".encode()
-
-
-def _json_response(session_id: str, events: AsyncIterator[AgentEvent]) -> Response:
-    async def body() -> AsyncIterator[bytes]:
-        collected = [event async for event in events]
-        yield TurnResult(session_id=session_id, events=collected).model_dump_json().encode()
-
-    return StreamingResponse(body(), media_type="application/json")
+        data = event.model_dump_json()
+        yield f"id: {event.turn_id}:{event.seq}\nevent: {event.type}\ndata: {data}\n\n".encode()
 
 
 @router.post(
@@ -197,7 +200,37 @@ async def send_message(
     events = await state.runtime.chat(
         TurnRequest(call=ctx, organization=org, message=body.content, session_id=session.id)
     )
-    return _respond(accept, session.id, events)
+    return await _respond(state, ctx, accept, session.id, events)
+
+
+@router.get(
+    "/sessions/{session_id}/turns/{turn_id}/events",
+    name="chat.turn_events",
+    operation_id="followTurn",
+    responses={200: {"content": {"application/json": {}, SSE: {}}}},
+)
+async def follow_turn(
+    session_id: str,
+    turn_id: str,
+    ctx: Caller,
+    state: State,
+    accept: Annotated[str | None, Header()] = None,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Follow a turn (running, or finished within the hour); reconnect with ``Last-Event-ID``
+    to resume after the last event seen."""
+    await _owned(state, ctx, session_id)
+    await state.turns.check_owner(turn_id, ctx.subject.id)
+    after = parse_last_event_id(last_event_id, turn_id)
+    if accept and SSE in accept:
+        return StreamingResponse(
+            _sse(state.turns.follow(turn_id, after_seq=after)),
+            media_type=SSE,
+            headers={"Cache-Control": "no-store"},
+        )
+    events = [event async for event in state.turns.follow(turn_id, after_seq=after)]
+    body = TurnResult(session_id=session_id, turn_id=turn_id, events=events)
+    return Response(body.model_dump_json(), media_type="application/json")
 
 
 @router.get("/approvals", name="chat.approval_list", operation_id="listApprovals")
@@ -242,7 +275,7 @@ async def _decide(
     events = await state.runtime.decide(
         call=ctx, organization=org, approval_id=approval_id, approve=approve
     )
-    return _respond(accept, approval.session_id, events)
+    return await _respond(state, ctx, accept, approval.session_id, events)
 
 
 @router.post("/approvals/{approval_id}/approve", name="chat.approve", operation_id="approveAction")

@@ -57,6 +57,7 @@ class MessageCreate(ChatSchema):
 
 class TurnResult(BaseModel):
     session_id: str
+    turn_id: str
     events: list[AgentEvent]
 
 

@@ -1,0 +1,118 @@
+"""Turns run in the background; their events go to a Redis stream that clients follow.
+
+A turn keeps running when the client that started it disconnects. Each event is appended to the
+turn's stream (entry id ``0-<seq>``), so any client, on any replica, can follow it from the
+start or resume after the last event it saw (SSE ``Last-Event-ID: <turn_id>:<seq>``). Streams
+expire an hour after their last event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from pydantic import TypeAdapter
+from redis.asyncio import Redis
+
+from agents.events import TERMINAL_TYPES, AgentEvent, ErrorEvent
+from platform_core.errors import NotFound
+from platform_core.kv import KeySpace
+
+logger = logging.getLogger(__name__)
+EVENT: TypeAdapter[AgentEvent] = TypeAdapter(AgentEvent)
+STREAM_TTL_SECONDS = 3600
+BLOCK_MS = 15_000
+
+
+class TurnManager:
+    def __init__(self, redis: Redis, keys: KeySpace, *, max_turn_seconds: float) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._max_wait = max_turn_seconds + 60
+        self._running: set[asyncio.Task[None]] = set()
+
+    def _stream(self, turn_id: str) -> str:
+        return self._keys.key("turn", turn_id)
+
+    def _owner_key(self, turn_id: str) -> str:
+        return self._keys.key("turn-owner", turn_id)
+
+    async def start(self, events: AsyncIterator[AgentEvent], *, owner_id: str) -> str:
+        """Run the turn in the background and return its id (known from its first event)."""
+        first = await anext(aiter(events))
+        turn_id = first.turn_id
+        await self._redis.set(self._owner_key(turn_id), owner_id, ex=STREAM_TTL_SECONDS)
+        await self._append(turn_id, first)
+        task = asyncio.create_task(self._pump(turn_id, first.seq, events), name=f"turn-{turn_id}")
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        return turn_id
+
+    async def _pump(self, turn_id: str, seq: int, events: AsyncIterator[AgentEvent]) -> None:
+        try:
+            async for event in events:
+                seq = event.seq
+                await self._append(turn_id, event)
+        except asyncio.CancelledError:
+            await self._append(turn_id, _error(turn_id, seq, "interrupted", "the service stopped"))
+            raise
+        except Exception:
+            logger.exception("turn %s failed outside the runtime", turn_id)
+            await self._append(turn_id, _error(turn_id, seq, "internal_error", "the turn failed"))
+
+    async def _append(self, turn_id: str, event: AgentEvent) -> None:
+        stream = self._stream(turn_id)
+        await self._redis.xadd(stream, {"event": event.model_dump_json()}, id=f"0-{event.seq}")
+        await self._redis.expire(stream, STREAM_TTL_SECONDS)
+
+    async def check_owner(self, turn_id: str, owner_id: str) -> None:
+        owner = await self._redis.get(self._owner_key(turn_id))
+        if owner is None or str(owner) != owner_id:
+            raise NotFound("turn not found (turn streams are kept for an hour)")
+
+    async def follow(self, turn_id: str, *, after_seq: int = 0) -> AsyncIterator[AgentEvent]:
+        """The turn's events after ``after_seq``, as they come, until its last one."""
+        stream = self._stream(turn_id)
+        last = f"0-{after_seq}" if after_seq else "0-0"
+        waited = 0.0
+        while waited < self._max_wait:
+            # RESP2 shape: [[stream, [(entry id, {field: value}), ...]]]
+            batches: Any = await self._redis.xread({stream: last}, block=BLOCK_MS, count=100)
+            if not batches:
+                waited += BLOCK_MS / 1000
+                continue
+            waited = 0.0
+            for entry_id, fields in batches[0][1]:
+                last = str(entry_id)
+                event = EVENT.validate_json(str(fields["event"]))
+                yield event
+                if event.type in TERMINAL_TYPES:
+                    return
+
+    async def collect(self, turn_id: str) -> list[AgentEvent]:
+        return [event async for event in self.follow(turn_id)]
+
+    async def close(self) -> None:
+        """Stop turns still running (each records that it was interrupted)."""
+        for task in list(self._running):
+            task.cancel()
+        for task in list(self._running):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def _error(turn_id: str, seq: int, code: str, message: str) -> ErrorEvent:
+    return ErrorEvent(seq=seq + 1, turn_id=turn_id, code=code, message=message)
+
+
+def parse_last_event_id(value: str | None, turn_id: str) -> int:
+    """The seq after which to resume, from ``Last-Event-ID: <turn_id>:<seq>``."""
+    if not value or ":" not in value:
+        return 0
+    event_turn, _, seq = value.rpartition(":")
+    if event_turn != turn_id or not seq.isdigit():
+        return 0
+    return int(seq)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.messages import AIMessage
 
 from agents.events import AgentEvent, ApprovalRequiredEvent, ToolCallEvent, ToolResultEvent
+from agents.reporting import trace_tool
 from agents.turn import Turn, tool_message, utcnow
 from tools.results import ToolResult
 from tools.toolset import PreparedCall
@@ -70,7 +71,7 @@ async def run_tool_calls(
     outcomes = await asyncio.gather(*(toolset.execute(turn.ctx, item) for _, item in reads))
     for (call_id, item), result in zip(reads, outcomes, strict=True):
         results[call_id] = result
-        await runtime._trace_tool(
+        await trace_tool(
             turn,
             call_id,
             item.tool.name,

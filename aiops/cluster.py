@@ -75,7 +75,7 @@ async def load_twin(settings: Settings, store: TwinStore) -> SimulatedCluster:
 
 
 def build_kubernetes_gateway(settings: Settings) -> ClusterGateway:
-    from platform_core.cluster.kubernetes import KubernetesGateway  # type: ignore[import-not-found]
+    from platform_core.cluster.kubernetes import KubernetesGateway
 
     gateway: ClusterGateway = KubernetesGateway.from_settings(settings)
     return gateway

@@ -1,24 +1,29 @@
 """Fixtures for the cluster gateway tests.
 
-``gateway`` is parametrized over the implementations of ``ClusterGateway``; today only the twin
-(``"simulated"``). A Kubernetes implementation adds a ``"kubernetes"`` param to ``_harness`` and
-``test_contract.py`` runs against it unchanged: the contract tests only use the protocol plus
-``settle``/``eventually``, which advance the twin's virtual clock or, on a real cluster, sleep.
+``gateway`` is parametrized over the implementations of ``ClusterGateway``: the twin
+(``"simulated"``) and ``KubernetesGateway`` against the fake API server of
+``tests.support.fake_kube`` over real HTTPS (``"kubernetes"``). ``test_contract.py`` runs against
+both unchanged: the contract tests only use the protocol plus ``settle``/``eventually``, which
+advance the twin's virtual clock or the fake's (whose small controllers then do what a cluster's
+would in that time). The fake runs once per session and is reset for every test.
 
 Twin-only tests (faults, clock, sandbox) use the ``twin`` fixture instead.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from platform_core.cluster import ApplicationSpec, ClusterGateway, SimulatedCluster
+from tests.support.fake_kube import FakeKube
+from tests.support.fake_kube.gateway import connect
 
 Probe = Callable[[], Awaitable[bool]]
 SEED = int(os.environ.get("TWIN_TEST_SEED", "5"))  # run the suite on other twins with this
@@ -42,13 +47,29 @@ class Harness:
             waited += step
 
 
-@pytest.fixture(params=["simulated"])
+@pytest.fixture(scope="session")
+def fake_kube() -> Iterator[FakeKube]:
+    """One fake API server (host + vClusters, Prometheus, Knative ingress) for the session."""
+    with FakeKube() as fake:
+        yield fake
+
+
+@pytest.fixture(params=["simulated", "kubernetes"])
 async def _harness(request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
     if request.param == "simulated":
         twin = SimulatedCluster(seed=SEED + 6)
         yield Harness(gateway=twin, pass_time=twin.advance)
-    else:  # pragma: no cover - the kubernetes param is added with its gateway
-        raise NotImplementedError(request.param)
+        return
+    fake: FakeKube = request.getfixturevalue("fake_kube")
+    fake.reset()
+    gateway = connect(fake)
+
+    async def pass_time(seconds: float) -> None:
+        fake.advance(seconds)  # the fake's controllers run at each tick of virtual time
+        await asyncio.sleep(0)
+
+    yield Harness(gateway=gateway, pass_time=pass_time)
+    await gateway.aclose()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ deny wins atomically, later ones get a conflict. Approvals expire (15 minutes by
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from datetime import UTC, datetime
@@ -52,6 +53,8 @@ class PendingApproval(BaseModel):
     status: ApprovalStatus = "pending"
     decided_by: str | None = None
     decided_at_ts: float | None = None
+    result: dict[str, Any] | None = None
+    """For a call decided outside a conversation: what running it returned."""
 
     @property
     def expires_at(self) -> datetime:
@@ -120,13 +123,18 @@ class ApprovalStore:
             return None
         approval = PendingApproval.model_validate_json(str(fields["data"]))
         decided_at = fields.get("decided_at_ts")
+        result = fields.get("result")
         return approval.model_copy(
             update={
                 "status": str(fields.get("status", "pending")),
                 "decided_by": fields.get("decided_by"),
                 "decided_at_ts": float(decided_at) if decided_at else None,
+                "result": json.loads(str(result)) if result else None,
             }
         )
+
+    async def store_result(self, approval_id: str, result: dict[str, Any]) -> None:
+        await self._redis.hset(self._key(approval_id), "result", json.dumps(result))
 
     async def decide(
         self, approval: PendingApproval, status: ApprovalStatus, *, decided_by: str

@@ -22,6 +22,7 @@ from agents.approvals import ApprovalStore, PendingApproval
 from agents.budgets import Budgets
 from agents.compaction import compact
 from agents.decisions import check_decider, continue_turn
+from agents.direct import DIRECT, decide_direct
 from agents.events import (
     AgentEvent,
     ApprovalRequiredEvent,
@@ -102,6 +103,11 @@ class AgentRuntime:
         """Approve or deny a paused call and continue that turn; raises if not allowed."""
         approval = await self.approvals.get(approval_id, organization_id=str(organization.id))
         check_decider(call, organization, approval)
+        if approval.session_id == DIRECT:
+            decided = await self.approvals.decide(
+                approval, "approved" if approve else "denied", decided_by=call.subject.display
+            )
+            return decide_direct(self, call, organization, decided)
         session = await self.sessions.load(approval.session_id)
         if session is None:
             raise Conflict("the conversation of this approval has expired")

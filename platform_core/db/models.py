@@ -5,6 +5,7 @@ from platform_core.audit import models as audit_models
 from platform_core.auth import models as auth_models
 from platform_core.billing import models as billing_models
 from platform_core.cluster import store as cluster_models
+from platform_core.integrations import models as integration_models
 from platform_core.db.base import Base
 from platform_core.tenancy import models as tenancy_models
 
@@ -15,5 +16,6 @@ __all__ = [
     "auth_models",
     "billing_models",
     "cluster_models",
+    "integration_models",
     "tenancy_models",
 ]

@@ -1,0 +1,1 @@
+"""Links between people on chat platforms (Slack) and platform users."""

@@ -22,13 +22,13 @@ from agents.telemetry.base import (
 )
 
 if TYPE_CHECKING:
-    from agents.telemetry.clickhouse import ClickHouseTelemetry, HistoryUnavailableError
+    from agents.telemetry.clickhouse import ClickHouseTelemetry, ClickHouseUnavailableError
     from agents.telemetry.factory import ConfiguredTelemetry, build_telemetry
     from agents.telemetry.langfuse import LangfuseTelemetry
 
 _LAZY = {
     "ClickHouseTelemetry": "agents.telemetry.clickhouse",
-    "HistoryUnavailableError": "agents.telemetry.clickhouse",
+    "ClickHouseUnavailableError": "agents.telemetry.clickhouse",
     "ConfiguredTelemetry": "agents.telemetry.factory",
     "build_telemetry": "agents.telemetry.factory",
     "LangfuseTelemetry": "agents.telemetry.langfuse",
@@ -44,9 +44,9 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ClickHouseTelemetry",
+    "ClickHouseUnavailableError",
     "CompositeTelemetry",
     "ConfiguredTelemetry",
-    "HistoryUnavailableError",
     "LangfuseTelemetry",
     "ModelCall",
     "NoopTelemetry",

@@ -3,13 +3,13 @@
 Two deployments share this code. By default the service embeds chDB (``chdb:///abs/path`` under
 its data dir) so history works with nothing else installed; in production it points at a
 ClickHouse server (``http(s)://user:pass@host:8123/db``). How connections are opened, shared and
-serialized is in ``clickhouse_connection``; the schema and rows are in ``history``.
+serialized is in ``platform_core.clickhouse``; the schema and rows are in ``history``.
 
 Writes follow the runtime's contract: a turn's rows are buffered in memory and inserted when the
 turn finishes (one insert per table, children before the run so a listed run is complete), and
 any failure is logged on ``agents.telemetry`` and dropped. A turn that never finishes leaves no
 rows. ``finish`` awaits the insert, bounded by the connection timeouts for a server. Reads are
-for the REST API and the UI; they raise ``HistoryUnavailableError`` so the caller can answer 503,
+for the REST API and the UI; they raise ``ClickHouseUnavailableError`` so the caller can answer 503,
 and every one of them filters on the organization.
 """
 
@@ -27,21 +27,21 @@ from clickhouse_connect.driver.client import Client
 from agents.telemetry import history
 from agents.telemetry import history_schema as schema
 from agents.telemetry.base import ModelCall, ToolCall, TurnInfo, TurnOutcome, TurnTrace
-from agents.telemetry.clickhouse_connection import (
+from agents.telemetry.history import DailyUsage, RunDetail, RunRecord
+from platform_core.clickhouse import (
     ClickHouseTarget,
+    ClickHouseUnavailableError,
     Connection,
-    HistoryUnavailableError,
     acquire,
     describe,
     parse_clickhouse_url,
     release,
 )
-from agents.telemetry.history import DailyUsage, RunDetail, RunRecord
 
 __all__ = [
     "ClickHouseTarget",
     "ClickHouseTelemetry",
-    "HistoryUnavailableError",
+    "ClickHouseUnavailableError",
     "parse_clickhouse_url",
 ]
 
@@ -65,6 +65,7 @@ class ClickHouseTelemetry:
     ) -> None:
         self.target = parse_clickhouse_url(url, database)
         self.ttl_days = ttl_days
+        self._schema = tuple(schema.schema_statements(self.target.database, ttl_days))
         self.max_text_chars = max_text_chars
         self.connect_timeout = connect_timeout
         self._connection: Connection | None = acquire(self.target, connect_timeout)
@@ -79,8 +80,8 @@ class ClickHouseTelemetry:
     async def _run(self, work: Callable[[Client], T]) -> T:
         connection = self._connection
         if connection is None:
-            raise HistoryUnavailableError("the history sink is closed")
-        return await connection.run(work, database=self.target.database, ttl_days=self.ttl_days)
+            raise ClickHouseUnavailableError("the history sink is closed")
+        return await connection.run(work, schema=self._schema)
 
     # -- the Telemetry protocol ------------------------------------------------------------
 
@@ -201,10 +202,10 @@ class ClickHouseTelemetry:
             return await self._run(
                 lambda c: list(c.query(sql, parameters=parameters).named_results())
             )
-        except HistoryUnavailableError:
+        except ClickHouseUnavailableError:
             raise
         except Exception as exc:
-            raise HistoryUnavailableError(describe(exc)) from exc
+            raise ClickHouseUnavailableError(describe(exc)) from exc
 
     async def recent_runs(
         self, organization_id: uuid.UUID, limit: int = 50, session_id: str | None = None

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from platform_core.clickhouse import check_identifier
+
 RUNS_TABLE = "agent_runs"
 MODEL_CALLS_TABLE = "agent_model_calls"
 TOOL_CALLS_TABLE = "agent_tool_calls"
@@ -123,13 +125,6 @@ TOOL_CALL_COLUMNS = (
     *("seq", "call_id", "tool", "risk", "arguments", "status", "started_at", "ended_at"),
     *("latency_ms", "output", "error"),
 )
-
-
-def check_identifier(name: str) -> str:
-    """A database name goes into DDL verbatim (it cannot be a bound parameter), so validate it."""
-    if not _IDENTIFIER.match(name):
-        raise ValueError(f"invalid ClickHouse database name: {name!r}")
-    return name
 
 
 def schema_statements(database: str, ttl_days: int = DEFAULT_TTL_DAYS) -> list[str]:

@@ -5,8 +5,8 @@ from platform_core.audit import models as audit_models
 from platform_core.auth import models as auth_models
 from platform_core.billing import models as billing_models
 from platform_core.cluster import store as cluster_models
-from platform_core.integrations import models as integration_models
 from platform_core.db.base import Base
+from platform_core.integrations import models as integration_models
 from platform_core.tenancy import models as tenancy_models
 
 __all__ = [

@@ -1,4 +1,7 @@
-"""Connections to the history store: URL parsing, and one blocking client per store.
+"""Connections to ClickHouse: URL parsing, and one blocking client per store.
+
+Shared by the execution history (``agents.telemetry``) and the metric store
+(``platform_core.observability``): with chDB both live in the same embedded engine.
 
 Why connections are shaped the way they are:
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -28,16 +32,23 @@ from urllib.parse import unquote, urlsplit
 from clickhouse_connect.driver import create_client
 from clickhouse_connect.driver.client import Client
 
-from agents.telemetry import history
-from agents.telemetry import history_schema as schema
-
-logger = logging.getLogger("agents.telemetry")
+logger = logging.getLogger("platform_core.clickhouse")
+DEFAULT_DATABASE = "aiops"
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+Schema = tuple[str, ...]  # the DDL statements a caller needs in place before its work
 
 T = TypeVar("T")
 
 
-class HistoryUnavailableError(RuntimeError):
-    """The history store could not answer (down, misconfigured, or the sink is closed)."""
+class ClickHouseUnavailableError(RuntimeError):
+    """The store could not answer (down, misconfigured, or closed)."""
+
+
+def check_identifier(name: str) -> str:
+    """A database or table name, checked: it is spliced into SQL, never user input."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"{name!r} is not a valid ClickHouse identifier")
+    return name
 
 
 @dataclass(frozen=True)
@@ -60,7 +71,7 @@ class ClickHouseTarget:
         return f"{self.interface}://{self.host}:{self.port}/{self.database}"
 
 
-def parse_clickhouse_url(url: str, database: str = schema.DEFAULT_DATABASE) -> ClickHouseTarget:
+def parse_clickhouse_url(url: str, database: str = DEFAULT_DATABASE) -> ClickHouseTarget:
     """Parse ``chdb:///abs/path`` or ``http(s)://user:pass@host:port/db``.
 
     For a server, a database in the URL path wins over ``database``. The database is created if
@@ -73,7 +84,7 @@ def parse_clickhouse_url(url: str, database: str = schema.DEFAULT_DATABASE) -> C
         if parts.netloc or not parts.path.startswith("/"):
             raise ValueError("a chDB URL must name an absolute path: chdb:///abs/path")
         path = os.path.realpath(unquote(parts.path))
-        return ClickHouseTarget("chdb", schema.check_identifier(database), path=path)
+        return ClickHouseTarget("chdb", check_identifier(database), path=path)
     if scheme not in ("http", "https"):
         raise ValueError(f"unsupported ClickHouse URL scheme {scheme!r} (use chdb, http or https)")
     if not parts.hostname:
@@ -81,7 +92,7 @@ def parse_clickhouse_url(url: str, database: str = schema.DEFAULT_DATABASE) -> C
     url_database = unquote(parts.path.strip("/"))
     return ClickHouseTarget(
         interface=scheme,
-        database=schema.check_identifier(url_database or database),
+        database=check_identifier(url_database or database),
         host=parts.hostname,
         port=parts.port or (8443 if scheme == "https" else 8123),
         username=unquote(parts.username) if parts.username else None,
@@ -99,31 +110,31 @@ class Connection:
         self._client: Client | None = None
         self._lock = threading.Lock()
         self._closed = False
-        self._ready_schemas: set[tuple[str, int]] = set()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clickhouse-history")
+        self._ready_schemas: set[Schema] = set()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clickhouse")
 
     @property
     def closed(self) -> bool:
         return self._closed
 
-    async def run(self, work: Callable[[Client], T], *, database: str, ttl_days: int) -> T:
-        """Run ``work`` with the client, and the schema of ``database`` in place, on the
-        connection's thread. Sinks sharing a chDB engine may use different databases."""
+    async def run(self, work: Callable[[Client], T], *, schema: Schema = ()) -> T:
+        """Run ``work`` with the client on the connection's thread, after making sure the
+        ``schema`` statements ran once on this client (users of one engine bring their own)."""
         if self._closed:
-            raise HistoryUnavailableError("the history sink is closed")
+            raise ClickHouseUnavailableError("the ClickHouse connection is closed")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._call, work, database, ttl_days)
+        return await loop.run_in_executor(self._executor, self._call, work, schema)
 
-    def _call(self, work: Callable[[Client], T], database: str, ttl_days: int) -> T:
+    def _call(self, work: Callable[[Client], T], schema: Schema) -> T:
         with self._lock:
             if self._closed:
-                raise HistoryUnavailableError("the history sink is closed")
+                raise ClickHouseUnavailableError("the ClickHouse connection is closed")
             client = self._client = self._client or self._open()
             try:
-                if (database, ttl_days) not in self._ready_schemas:
-                    for statement in schema.schema_statements(database, ttl_days):
+                if schema and schema not in self._ready_schemas:
+                    for statement in schema:
                         client.command(statement)
-                    self._ready_schemas.add((database, ttl_days))
+                    self._ready_schemas.add(schema)
                 return work(client)
             except Exception:
                 if self.target.interface != "chdb":
@@ -200,4 +211,6 @@ def release(connection: Connection) -> None:
 def describe(exc: BaseException) -> str:
     """chDB errors carry a full native stack trace; keep the log line readable."""
     text = str(exc).split("Stack trace", 1)[0].strip()
-    return f"{type(exc).__name__}: {history.bound_text(text, 500)}"
+    if len(text) > 500:
+        text = text[:500] + "..."
+    return f"{type(exc).__name__}: {text}"

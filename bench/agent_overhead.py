@@ -64,7 +64,7 @@ async def prepare(data_dir: Path, redis_url: str | None) -> tuple[AppState, Call
     values: dict[str, Any] = {"data_dir": data_dir, "rate_limit_enabled": False}
     if redis_url:
         values.update(redis_url=redis_url, redis_namespace=f"aiops-bench-{int(time.time())}")
-    settings = Settings(_env_file=None, **values)  # type: ignore[arg-type]
+    settings = Settings(_env_file=None, **values)
     state = AppState.build(settings)
     await upgrade(state.db.engine)
     async with state.db.session() as session:

@@ -20,6 +20,7 @@ from aiops.health.api import router as health_router
 from aiops.http.errors import install_error_handlers
 from aiops.http.metrics import HttpMetrics
 from aiops.http.middleware import RequestContextMiddleware
+from aiops.mcp import mount_mcp
 from aiops.organizations.api import invitations_router
 from aiops.organizations.api import router as organizations_router
 from aiops.projects.api import router as projects_router
@@ -51,7 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await state.start(run_clock=True)
-        yield
+        async with mcp:
+            yield
         await state.close()
 
     app = FastAPI(
@@ -68,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    mcp = mount_mcp(app, state)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -22,11 +22,11 @@ from platform_core.auth.keys import generate_private_key_pem
 from platform_core.config import Settings
 from tests.support.databases import (
     REDIS_URL,
+    close_and_wipe,
     drop_redis_namespace,
     migrate,
     postgres_database,
     sqlite_database,
-    wipe,
 )
 
 JWT_KEY = generate_private_key_pem().decode()
@@ -91,8 +91,7 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     await application.state.aiops.start()
     yield application
     state: AppState = application.state.aiops
-    await wipe(state.db.engine)
-    await state.close()
+    await close_and_wipe(state)
     await drop_redis_namespace(settings)
 
 

@@ -10,6 +10,7 @@ from aiops.cli.admin import admin_app
 from aiops.cli.chat import chat
 from aiops.cli.db import db_app, migrate
 from aiops.cli.runtime import cli_runtime, seed_everything
+from aiops.mcp.cli import mcp
 from evals.cli import eval_app  # the CLI is the only place that reaches the evaluation suite
 from platform_core.config import Settings, get_settings
 
@@ -17,6 +18,7 @@ app = typer.Typer(help="Hexabase AIOps service and tools.", no_args_is_help=True
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 app.add_typer(eval_app, name="eval")
+app.command()(mcp)
 app.command()(chat)
 
 

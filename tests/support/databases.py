@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from aiops.state import AppState
 from platform_core.config import Settings
 from platform_core.db.engine import create_engine
 from platform_core.db.migrate import upgrade
@@ -75,6 +76,17 @@ async def wipe(engine: AsyncEngine) -> None:
             await connection.execute(text("PRAGMA defer_foreign_keys=ON"))
             for table in reversed(tables):
                 await connection.execute(table.delete())
+
+
+async def close_and_wipe(state: AppState) -> None:
+    """Stop the service (it saves the twin), then empty the tables it wrote, the twin's too."""
+    url = state.settings.resolved_database_url
+    await state.close()
+    engine = create_engine(url)
+    try:
+        await wipe(engine)
+    finally:
+        await engine.dispose()
 
 
 async def drop_redis_namespace(settings: Settings) -> None:

@@ -95,10 +95,32 @@ def _might_hold_secret(text: str) -> bool:
     return any(anchor in lowered for anchor in _LOWER_ANCHORS)
 
 
+# A key that counts tokens (``llm_tokens_in``, ``max_tokens``, ``token_count``) rather than holding
+# one: with a plain number as its value it is a meter, not a secret.
+_COUNT_KEY = re.compile(
+    r"(?i)tokens|token[_.-]?(?:count|total|used|usage|limit|in|out)\b"
+    r"|(?:max|num|total|prompt|completion|input|output)[_.-]?tokens?"
+)
+_PLAIN_NUMBER = re.compile(r"\d{1,3}(?:[,_]\d{3})*(?:\.\d+)?|\d+(?:\.\d+)?")
+
+
 def _mask_assignment(match: re.Match[str]) -> str:
-    if match["value"] == MARK or match["value"].startswith("["):
+    value = match["value"]
+    if value == MARK or value.startswith("["):
+        return match.group(0)
+    if not match["quote"] and _is_count(match["key"], value, match.string, match.end()):
         return match.group(0)
     return f"{match['key']}{match['sep']}{match['quote']}{MARK}"
+
+
+def _is_count(key: str, value: str, text: str, end: int) -> bool:
+    """``llm_tokens_in: 182,000``: a number under a key that counts tokens is not a secret."""
+    if _COUNT_KEY.search(key) is None:
+        return False
+    # the value pattern stops at a comma: take the thousands groups that follow it too
+    rest = re.match(r"(?:,\d{3})*", text[end:])
+    whole = value + (rest.group(0) if rest else "")
+    return _PLAIN_NUMBER.fullmatch(whole) is not None
 
 
 def redact_data(value: Any) -> Any:

@@ -217,13 +217,15 @@ def _oom(e: Evidence) -> Finding:
 
 
 def _leaking(e: Evidence) -> bool:
-    """Memory rising since a fresh release: a leak (more memory or a restart only delay it)."""
-    return (
-        e.rolled_out_recently()
-        and e.has_previous_revision()
-        and e.trend("memory") == "rising"
-        and e.has(r"memory usage high|memory")
-    )
+    """Memory climbing since a fresh release: a leak (more memory or a restart only delay it).
+
+    The signature is the workload's own: OOM kills, or its "memory usage high" warnings while
+    memory rises. A rising memory trend alone is ordinary noise.
+    """
+    if not (e.rolled_out_recently() and e.has_previous_revision()):
+        return False
+    warned = e.quote(r"memory usage high", e.logs) is not None
+    return e.has(r"OOMKilled") or (warned and e.trend("memory") == "rising")
 
 
 def _pending(e: Evidence, ready: int, what: str, evidence: str | None) -> Finding:
@@ -248,31 +250,3 @@ def _cpu_saturated(e: Evidence) -> str | None:
     ):
         return f"{cpu:.2f} cores used of {capacity:.2f} available"
     return None
-
-
-def diagnose_cronjob(name: str, convo: Conversation) -> str:
-    history = convo.last("get_cronjob_history")
-    if history is None or not history.ok:
-        detail = history.body() if history else "no data"
-        return f"I could not read the history of CronJob {name}: {detail}"
-    body = history.body()
-    failed = re.findall(r"^- (\S+) \((manual|scheduled)\): Failed.*$", body, re.M)
-    if not failed:
-        return f"CronJob {name}: no failed run among the retained ones.\n{body}"
-    error = next(
-        (
-            line.strip(" |")
-            for line in reversed(body.splitlines())
-            if line.startswith("    |")
-            and re.search(r"error|exception|traceback|not found|denied", line, re.I)
-        ),
-        None,
-    )
-    exit_code = re.search(r"exit code (\d+)", body)
-    return (
-        f"CronJob {name} fails: {len(failed)} failed run(s), the last one {failed[-1][0]}"
-        + (f" (exit code {exit_code.group(1)})" if exit_code else "")
-        + (f". The job's log says: {error}" if error else "")
-        + ". Triggering it again will fail the same way: its command or image has to change "
-        "(update_cronjob)."
-    )

@@ -8,6 +8,7 @@ is deliberately general: patterns of English, never particular sentences.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 NUMBER_WORDS = {
     "zero": 0,
@@ -31,6 +32,10 @@ NUMBER_WORDS = {
     "a few": 3,
     "single": 1,
     "double": 2,
+    "few": 3,
+    "couple": 2,
+    "couple of": 2,
+    "several": 3,
 }
 NAME = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 STOPWORDS = frozenset(
@@ -52,7 +57,8 @@ STOPWORDS = frozenset(
 )
 
 _DURATION = re.compile(
-    r"\b(?:(?P<n>\d+|an?|one|two|three|four|five|six|ten|twelve|twenty|thirty)\s*)?"
+    r"\b(?:(?P<n>\d+|an?|one|two|three|four|five|six|ten|twelve|twenty|thirty|few|couple of"
+    r"|couple|several)\s*)?"
     r"(?P<unit>minutes?|mins?|hours?|hrs?|days?|weeks?|m|h|d|w)\b",
     re.I,
 )
@@ -64,6 +70,24 @@ _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": 
 def normalize(text: str) -> str:
     """Lower-case, straight quotes, single spaces; code blocks are kept verbatim elsewhere."""
     return " ".join(text.translate(_QUOTES).lower().split())
+
+
+# A word boundary that treats a hyphen as part of the word: "billing-api" holds no "billing".
+_BOUNDARY = r"(?:(?<![\w-])(?=\w)|(?<=\w)(?![\w-]))"
+
+
+@lru_cache(maxsize=1024)
+def compiled(pattern: str) -> re.Pattern[str]:
+    """``pattern`` with every ``\\b`` read as a hyphen-aware word boundary."""
+    return re.compile(pattern.replace(r"\b", _BOUNDARY))
+
+
+def has(text: str, pattern: str) -> bool:
+    return compiled(pattern).search(text) is not None
+
+
+def search(text: str, pattern: str) -> re.Match[str] | None:
+    return compiled(pattern).search(text)
 
 
 def number(token: str) -> int | None:
@@ -80,7 +104,7 @@ def is_name(token: str | None) -> bool:
 def first_name(text: str, patterns: list[str]) -> str | None:
     """The first name captured by any pattern (group ``name``) that is not a stop word."""
     for pattern in patterns:
-        for match in re.finditer(pattern, text):
+        for match in compiled(pattern).finditer(text):
             candidate = match.group("name").strip("'\".,:;!?()")
             if candidate.endswith("'s"):
                 candidate = candidate[:-2]

@@ -12,9 +12,10 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatResult
 
+from agents.models.offline.actions import Call
 from agents.models.offline.conversation import read
 from agents.models.offline.intents import detect
-from agents.models.offline.plans import Call, next_action
+from agents.models.offline.plans import next_action
 
 MAX_STEPS_PER_TURN = 8
 

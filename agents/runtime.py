@@ -126,12 +126,23 @@ class AgentRuntime:
     async def _guarded(
         self, session_id: str, token: str, events: AsyncIterator[AgentEvent]
     ) -> AsyncIterator[AgentEvent]:
-        """The turn's events; the session is released however the consumer stops."""
+        """The turn's events; the session is released however the consumer stops.
+
+        The events that end a turn (final answer, approval request, error) are held back until
+        the session is saved and released, so a client that answers at once (approves, sends
+        the next message) never finds the conversation still busy.
+        """
+        ending: list[AgentEvent] = []
         try:
             async for event in events:
-                yield event
+                if isinstance(event, FinalEvent | ApprovalRequiredEvent | ErrorEvent):
+                    ending.append(event)
+                else:
+                    yield event
         finally:
             await self.sessions.release(session_id, token)
+        for event in ending:
+            yield event
 
     # ------------------------------------------------------------------ sessions
 

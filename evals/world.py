@@ -158,6 +158,9 @@ class World:
         await self.state.close()
 
 
+CASE_NAMESPACE = uuid.UUID("6f1c1d3e-8f0b-4d5e-9a57-2c4b7f0e9a11")
+
+
 async def build_world(case: Scenario, template: Template, router: ModelRouter) -> World:
     settings = template.settings()
     twin = SimulatedCluster(seed=case.seed)
@@ -194,6 +197,8 @@ async def _organization(state: AppState, name: str, workspaces: list[WorkspaceDe
         handle = OrgHandle(name, org, {}, {}, {"owner": owner})
         for ws_def in workspaces:
             ws = Workspace(
+                # a stable id: the twin seeds each workspace's noise from it, so a case replays
+                id=uuid.uuid5(CASE_NAMESPACE, f"{name}/{ws_def.name}"),
                 organization_id=org.id,
                 name=ws_def.name,
                 display_name=ws_def.name,

@@ -36,6 +36,7 @@ async def _context(
         organization=organization,
         gateway=runtime.gateway,
         db=runtime.db,
+        metrics=runtime.metrics,
         workspace=workspace,
         extras={"session_id": None},
     )

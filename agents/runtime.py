@@ -42,6 +42,7 @@ from platform_core.cluster.protocol import ClusterGateway
 from platform_core.context import CallContext
 from platform_core.db import Database
 from platform_core.errors import Conflict, DomainError, NotFound
+from platform_core.observability.store import MetricStore
 from platform_core.tenancy.models import Organization
 from tools.base import ToolContext
 from tools.redaction import redact
@@ -86,6 +87,7 @@ class AgentRuntime:
     budgets: Budgets
     cluster_label: str = "simulated"
     org_settings: OrgSettingsLookup | None = None
+    metrics: MetricStore | None = None
     _quota_ok_until: dict[uuid.UUID, float] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ entry points
@@ -210,6 +212,7 @@ class AgentRuntime:
             organization=organization,
             gateway=self.gateway,
             db=self.db,
+            metrics=self.metrics,
             workspace=session.workspace,
             project=session.project,
             # reads are audited in one transaction at the end of the turn; changes at once

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from platform_core.cluster.protocol import ClusterGateway
 from platform_core.context import CallContext
 from platform_core.db import Database
+from platform_core.observability.store import MetricStore
 from platform_core.rbac.subject import Subject
 from platform_core.tenancy.models import Organization
 from tools.results import ToolResult
@@ -56,6 +57,7 @@ class ToolContext:
     workspace: str | None = None
     project: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    metrics: MetricStore | None = None  # the metric store, when the service runs one
 
     @property
     def subject(self) -> Subject:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from statistics import fmean
 from typing import Literal, get_args
 
 from pydantic import Field
 
-from platform_core.cluster.schemas import ClusterEvent, MetricName, MetricSeries
+from platform_core.cluster.schemas import METRIC_UNITS, ClusterEvent, MetricName, MetricSeries
 from platform_core.errors import InvalidInput
-from platform_core.observability.anomaly import StreamingAnomalyDetector
+from platform_core.observability.monitor import MULTIVARIATE, AnomalyMonitor, AppAnomalies
+from platform_core.observability.store import Series
 from tools.applications import ApplicationArgs
 from tools.base import ProjectArgs, ToolContext, tool
+from tools.metric_source import app_key, load_history
 from tools.render import DEFAULT_BUDGET_CHARS, event_line, trim_lines
 from tools.results import ToolResult
 from tools.targets import Target
@@ -24,7 +26,6 @@ MAIN_METRICS: tuple[MetricName, ...] = (
     "latency_p95",
     "error_rate",
 )
-ALERT_SCORE = 0.5
 
 
 class LogsArgs(ProjectArgs):
@@ -197,37 +198,65 @@ class AnomalyArgs(ApplicationArgs):
     minutes: int = Field(default=180, ge=30, le=1440, description="History to examine")
 
 
+WARMUP = timedelta(hours=24)
+
+
 @tool(risk="read", permission="workload.read", scope="project")
 async def detect_anomalies(
     ctx: ToolContext, args: AnomalyArgs, target: Target | None
 ) -> ToolResult:
-    """Look for anomalies in an application's metrics with the streaming detector: which metric,
+    """Look for anomalies in an application's metrics with the streaming detectors: which metric,
     since when, observed value and expected range."""
     assert target is not None
     end = await ctx.gateway.now()
-    result = await ctx.gateway.get_metrics(
-        target.cluster_workspace,
-        target.namespace,
-        args.application,
-        start=end - timedelta(minutes=args.minutes),
-        end=end,
-        step_seconds=60,
-        metrics=list(MAIN_METRICS),
+    window = end - timedelta(minutes=args.minutes)
+    history = await load_history(
+        ctx, target, args.application, MAIN_METRICS, window - WARMUP, end, step_seconds=60
     )
-    findings = []
-    for series in result.series:
-        detector = StreamingAnomalyDetector(series.metric)
-        for point in series.points:
-            if detector.update(point.value, point.timestamp) >= ALERT_SCORE:
-                detection = detector.explain()
-                if detection is not None:
-                    findings.append(detection)
-    if not findings:
-        return ToolResult.no_data(
-            f"no anomalies in {args.application}'s metrics over the last {args.minutes} min",
+    if not any(history.series.values()):
+        return ToolResult.no_data(f"no metrics for {args.application} in {target.where}")
+    key = app_key(ctx, target, args.application)
+    found = await AnomalyMonitor(None).assess(key, history.series, report_after=window)
+    before = max(history.span(m) for m in MAIN_METRICS) - timedelta(minutes=args.minutes)
+    basis = f"detectors warmed on {_hours(before)} of history from the {history.source}"
+    if before < WARMUP:
+        basis += "; with less than a day of history only strong evidence raises an alarm"
+    data = _anomaly_data(history.series, found, window)
+    where = f"{args.application}'s metrics over the last {args.minutes} min"
+    if not found.detections:
+        return ToolResult(
+            status="no_data",
+            summary=f"no anomalies in {where} ({basis})",
+            data=data,
+            note=history.note,
         )
-    lines = [detection.summary() for detection in findings[-10:]]
-    data = {
+    lines = [detection.summary() for detection in found.detections[-10:]]
+    now = ", ".join(found.anomalous) or "none"
+    summary = (
+        f"{len(found.detections)} anomaly signal(s) in {where} ({basis}); anomalous at the "
+        f"latest point: {now}\n" + "\n".join(lines)
+    )
+    return ToolResult.ok(summary, data, note=history.note)
+
+
+def _hours(span: timedelta) -> str:
+    return f"{max(span.total_seconds(), 0) / 3600:.1f} h"
+
+
+def _anomaly_data(series: Series, found: AppAnomalies, window: datetime) -> dict[str, object]:
+    """Chart-ready: each metric's points in the window with the detector's score per point."""
+    charts = []
+    for metric in MAIN_METRICS:
+        points = [(t, v) for t, v in series.get(metric, []) if t > window]
+        scores = dict(found.scores.get(metric, []))
+        charts.append(
+            {
+                "metric": metric,
+                "unit": METRIC_UNITS[metric],
+                "points": [[t.isoformat(), v, round(scores.get(t, 0.0), 3)] for t, v in points],
+            }
+        )
+    return {
         "anomalies": [
             {
                 "metric": d.metric,
@@ -236,12 +265,17 @@ async def detect_anomalies(
                 "expected": [d.expected_low, d.expected_high],
                 "score": round(d.score, 3),
                 "since": d.since.isoformat() if d.since else None,
+                "reason": d.reason,
             }
-            for d in findings
+            for d in found.detections
         ],
-        "series": _chart(result.series),
+        "anomalous_now": list(found.anomalous),
+        "series": charts,
+        "point_format": ["timestamp", "value", "anomaly_score"],
+        "multivariate_scores": [
+            [t.isoformat(), round(v, 3)] for t, v in found.scores.get(MULTIVARIATE, [])
+        ],
     }
-    return ToolResult.ok(f"{len(findings)} anomaly signal(s):\n" + "\n".join(lines), data)
 
 
 assert set(get_args(MetricChoice)) >= set(MAIN_METRICS)

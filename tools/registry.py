@@ -13,6 +13,7 @@ from tools.applications import (
 )
 from tools.base import Tool
 from tools.billing import get_usage
+from tools.capacity import forecast_load, recommend_rightsizing
 from tools.cronjobs import (
     create_cronjob,
     get_cronjob_history,
@@ -55,6 +56,8 @@ ALL_TOOLS: tuple[Tool, ...] = (
     list_events,
     get_metrics,
     detect_anomalies,
+    forecast_load,
+    recommend_rightsizing,
     list_cronjobs,
     create_cronjob,
     trigger_cronjob,

@@ -133,6 +133,16 @@ class ApprovalStore:
             }
         )
 
+    async def require_admin(self, approval_id: str) -> None:
+        """Make an approval one only an admin can decide (the requester is a machine)."""
+        approval = await self._read(approval_id)
+        if approval is None or approval.approver == "admin":
+            return
+        data = approval.model_copy(update={"approver": "admin"}).model_dump_json(
+            exclude={"status", "decided_by", "decided_at_ts", "result"}
+        )
+        await self._redis.hset(self._key(approval_id), "data", data)
+
     async def store_result(self, approval_id: str, result: dict[str, Any]) -> None:
         await self._redis.hset(self._key(approval_id), "result", json.dumps(result))
 

@@ -39,7 +39,7 @@ def check_decider(call: CallContext, organization: Organization, approval: Pendi
     if approval.approver == "requester" and subject.id == approval.requester_id:
         return
     if approval.approver == "admin":
-        raise Forbidden("a workspace or organization admin must decide this destructive action")
+        raise Forbidden("a workspace or organization admin must decide this action")
     raise Forbidden("only the person who asked, or an admin, can decide this approval")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from langchain_core.language_models import BaseChatModel
 from redis.asyncio import Redis
 
 from agents.approvals import ApprovalStore
@@ -16,11 +17,13 @@ from agents.runtime import AgentRuntime, OrgAgentSettings, OrgSettingsLookup
 from agents.sessions import SessionStore
 from agents.telemetry.base import Telemetry
 from agents.telemetry.factory import build_telemetry
-from platform_core.agent_settings.service import SecretBox, get_settings
+from platform_core.agent_settings.service import get_settings
+from platform_core.auth.secrets import SecretBox
 from platform_core.cluster.protocol import ClusterGateway
 from platform_core.config import Settings
 from platform_core.db import Database
 from platform_core.kv import KeySpace
+from platform_core.observability.store import MetricStore
 from tools.toolset import Toolset
 
 
@@ -47,7 +50,16 @@ def telemetry_for(settings: Settings) -> Telemetry:
 
 
 def model_router(settings: Settings) -> ModelRouter:
-    return ModelRouter(default_model(settings), offline=OfflinePlanner(), build=build_chat_model)
+    models = settings.data_dir / "models"
+
+    def build(config: ModelConfig) -> BaseChatModel:
+        if config.provider == "local":  # imported only when chosen: llama.cpp is optional
+            from agents.models.local import build_local_model
+
+            return build_local_model(config, models_directory=models)
+        return build_chat_model(config)
+
+    return ModelRouter(default_model(settings), offline=OfflinePlanner(), build=build)
 
 
 def org_settings_lookup(settings: Settings, db: Database) -> OrgSettingsLookup:
@@ -83,6 +95,7 @@ def build_runtime(
     keyspace: KeySpace,
     gateway: ClusterGateway,
     telemetry: Telemetry,
+    metrics: MetricStore | None = None,
 ) -> AgentRuntime:
     return AgentRuntime(
         db=db,
@@ -100,4 +113,5 @@ def build_runtime(
             context_tokens=settings.agent_context_tokens,
         ),
         cluster_label=settings.cluster,
+        metrics=metrics,
     )

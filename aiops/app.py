@@ -20,11 +20,18 @@ from aiops.health.api import router as health_router
 from aiops.http.errors import install_error_handlers
 from aiops.http.metrics import HttpMetrics
 from aiops.http.middleware import RequestContextMiddleware
+from aiops.incidents.anomalies_api import router as anomalies_router
+from aiops.incidents.api import router as incidents_router
+from aiops.integrations.slack_api import router as slack_links_router
 from aiops.mcp import mount_mcp
 from aiops.organizations.api import invitations_router
 from aiops.organizations.api import router as organizations_router
 from aiops.projects.api import router as projects_router
+from aiops.remediation.api import router as remediation_router
+from aiops.remediation.channels_api import router as channels_router
+from aiops.slack.endpoint import install_slack
 from aiops.state import AppState
+from aiops.web.router import router as web_router
 from aiops.workspaces.api import router as workspaces_router
 from platform_core.config import Settings, get_settings
 
@@ -41,6 +48,12 @@ ROUTERS = (
     audit_router,
     chat_router,
     agent_settings_router,
+    incidents_router,
+    anomalies_router,
+    remediation_router,
+    channels_router,
+    slack_links_router,
+    web_router,
 )
 
 
@@ -51,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await state.start(run_clock=True)
+        await state.start(run_clock=True, run_scheduler=True)
         async with mcp:
             yield
         await state.close()
@@ -71,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     mcp = mount_mcp(app, state)
+    install_slack(app, state)  # /slack/events, only when the bot token and signing secret are set
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

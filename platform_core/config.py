@@ -39,6 +39,15 @@ class Settings(BaseSettings):
     redis_url: str = "memory://"
     redis_namespace: str = "aiops"
     clickhouse_url: str | None = None
+    metric_raw_ttl_days: int = Field(default=14, ge=1, le=3650)
+    metric_rollup_ttl_days: int = Field(default=400, ge=1, le=3650)
+    metric_step_seconds: int = Field(default=60, ge=10, le=3600)
+    metric_ingest_lookback_hours: float = Field(default=6.0, gt=0.0, le=24 * 30)
+    metric_max_backfill_days: float = Field(default=7.0, gt=0.0, le=30.0)
+    metric_ingest_delay_seconds: float = Field(default=0.0, ge=0.0, le=600.0)
+    monitor_warmup_hours: float = Field(default=24.0, gt=0.0, le=24 * 14)
+    monitor_max_apps: int = Field(default=1000, ge=1)
+    monitor_multivariate: bool = True
     langfuse_host: str | None = None
     langfuse_public_key: str | None = None
     langfuse_secret_key: SecretStr | None = None
@@ -83,6 +92,18 @@ class Settings(BaseSettings):
     tool_output_budget_chars: int = Field(default=6000, ge=500)
     session_ttl_hours: int = Field(default=24, ge=1)
     approval_ttl_minutes: int = Field(default=15, ge=1)
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str | None = None
+    slack_update_interval_seconds: float = Field(default=1.0, ge=0.2, le=10.0)
+
+    scheduler_enabled: bool = True
+    scheduler_concurrency: int = Field(default=4, ge=1, le=64)
+    monitor_interval_seconds: float = Field(default=60.0, ge=5.0, le=3600.0)
+    remediation_approval_ttl_minutes: int = Field(default=240, ge=5, le=7 * 24 * 60)
+    notify_allow_private_networks: bool = False
 
     cors_origins: list[str] = Field(default_factory=list)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

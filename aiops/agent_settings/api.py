@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from aiops.http.deps import Caller, DbSession, Org, State
 from platform_core.agent_settings import service
 from platform_core.agent_settings.schemas import AgentSettingsRead, AgentSettingsUpdate
+from platform_core.auth.secrets import SecretBox
 
 router = APIRouter(prefix="/api/v1/organizations/{org}/agent-settings", tags=["agent"])
 
@@ -24,5 +25,5 @@ async def update_agent_settings(
 ) -> AgentSettingsRead:
     """Set the organization's own model (Ollama or OpenAI-compatible; the offline planner stays
     the fallback) and read-only mode. Organization owners and admins only."""
-    box = service.SecretBox(state.settings.secret_key.get_secret_value())
+    box = SecretBox(state.settings.secret_key.get_secret_value())
     return await service.update_settings(session, ctx, org, body, box)

@@ -275,6 +275,7 @@ async def _decide(
     events = await state.runtime.decide(
         call=ctx, organization=org, approval_id=approval_id, approve=approve
     )
+    state.remediation.approval_decided(approval_id)  # an incident's fix, if it was one
     return await _respond(state, ctx, accept, approval.session_id, events)
 
 

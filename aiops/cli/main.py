@@ -7,10 +7,13 @@ import asyncio
 import typer
 
 from aiops.cli.admin import admin_app
+from aiops.cli.bench import bench_app
 from aiops.cli.chat import chat
 from aiops.cli.db import db_app, migrate
+from aiops.cli.models import models_app
 from aiops.cli.runtime import cli_runtime, seed_everything
 from aiops.mcp.cli import mcp
+from aiops.slack.cli import slack
 from evals.cli import eval_app  # the CLI is the only place that reaches the evaluation suite
 from platform_core.config import Settings, get_settings
 
@@ -18,7 +21,10 @@ app = typer.Typer(help="Hexabase AIOps service and tools.", no_args_is_help=True
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 app.add_typer(eval_app, name="eval")
+app.add_typer(bench_app, name="bench")
+app.add_typer(models_app, name="models")
 app.command()(mcp)
+app.command()(slack)
 app.command()(chat)
 
 

@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import uuid
 
-from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from platform_core.agent_settings.models import AgentSettings
 from platform_core.agent_settings.schemas import AgentSettingsRead, AgentSettingsUpdate
 from platform_core.audit.service import record
+from platform_core.auth.secrets import SecretBox
 from platform_core.context import CallContext
 from platform_core.rbac.authorize import require
 from platform_core.tenancy.models import Organization
 from platform_core.tenancy.repository import org_resource
-
-
-class SecretBox:
-    """Symmetric encryption keyed by the service's secret key."""
-
-    def __init__(self, secret_key: str) -> None:
-        digest = hashlib.sha256(f"agent-settings:{secret_key}".encode()).digest()
-        self._fernet = Fernet(base64.urlsafe_b64encode(digest))
-
-    def seal(self, value: str) -> str:
-        return self._fernet.encrypt(value.encode()).decode()
-
-    def open(self, token: str) -> str | None:
-        try:
-            return self._fernet.decrypt(token.encode()).decode()
-        except InvalidToken:
-            return None  # the secret key changed: the stored key is unusable, not an error
 
 
 def to_read(row: AgentSettings | None) -> AgentSettingsRead:

@@ -75,6 +75,14 @@ PERMISSIONS: dict[str, Rule] = {
     "workload.read": _read(org=ORG_ADMINS, workspace=ALL_WS, project=ALL_PROJECT),
     "workload.write": Rule(org=ORG_ADMINS, workspace=WS_WRITERS, project=PROJECT_WRITERS),
     "workload.delete": Rule(org=ORG_ADMINS, workspace=WS_ADMIN, project=PROJECT_ADMIN),
+    # incidents of a workspace or project, and what may fix them on its own
+    "incident.read": _read(org=ORG_ADMINS, workspace=ALL_WS, project=ALL_PROJECT),
+    "incident.update": Rule(org=ORG_ADMINS, workspace=WS_WRITERS, project=PROJECT_WRITERS),
+    "alert.ingest": Rule(org=ORG_ADMINS, workspace=WS_WRITERS),
+    "remediation_policy.read": _read(org=ORG_ADMINS, workspace=ALL_WS),
+    "remediation_policy.manage": Rule(org=ORG_ADMINS, workspace=WS_ADMIN),
+    "notification_channel.read": _read(org=ORG_ADMINS),
+    "notification_channel.manage": Rule(org=ORG_ADMINS),
     # approving an agent's pending action
     "approval.write": Rule(org=ORG_ADMINS, workspace=WS_WRITERS, project=PROJECT_WRITERS),
     "approval.destructive": Rule(org=ORG_ADMINS, workspace=WS_ADMIN),

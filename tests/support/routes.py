@@ -48,6 +48,39 @@ def valid_bodies(user_id: str) -> dict[tuple[str, str], dict[str, Any] | None]:
         ("POST", ORG + "/api-keys"): {"name": "extra-key"},
         ("DELETE", ORG + "/api-keys/{key_id}"): None,
         ("PUT", ORG + "/agent-settings"): {"read_only": True},
+        ("POST", ORG + "/incidents/{incident_id}/resolve"): {"note": "fixed by hand"},
+        ("PUT", WS + "/remediation-policy"): {"max_replicas": 6},
+        ("DELETE", WS + "/remediation-policy"): None,
+        ("POST", ORG + "/notification-channels"): {
+            "name": "ops-webhook",
+            "settings": {
+                "kind": "webhook",
+                "url": "https://hooks.example.org/aiops",
+                "secret": "s" * 32,
+            },
+        },
+        ("PUT", ORG + "/notification-channels/{channel_id}"): {
+            "name": "ops-hook",
+            "settings": {"kind": "slack_webhook", "url": "https://hooks.slack.com/services/T/B/x"},
+        },
+        ("DELETE", ORG + "/notification-channels/{channel_id}"): None,
+        ("POST", ORG + "/notification-channels/{channel_id}/test"): None,
+        ("POST", "/api/v1/alerts/alertmanager"): {
+            "status": "firing",
+            "alerts": [
+                {
+                    "status": "firing",
+                    "labels": {
+                        "alertname": "HighErrorRate",
+                        "workspace": "acme-ws",
+                        "namespace": "app",
+                        "app": "web",
+                    },
+                }
+            ],
+        },
+        ("POST", "/api/v1/integrations/slack/link-codes"): {"organization": "acme"},
+        ("DELETE", "/api/v1/integrations/slack/links/{link_id}"): None,
         ("POST", "/api/v1/chat/sessions"): {"organization": "acme"},
         ("PATCH", "/api/v1/chat/sessions/{session_id}"): {"title": "renamed"},
         ("DELETE", "/api/v1/chat/sessions/{session_id}"): None,

@@ -166,6 +166,8 @@ async def populate(state: AppState, tenant: Tenant) -> Objects:
     from datetime import timedelta
 
     from platform_core.db.base import utcnow
+    from platform_core.incidents.models import Incident
+    from platform_core.notifications.models import NotificationChannel
     from platform_core.tenancy.models import Group, GroupMember, Invitation, ProjectMember
 
     async with state.db.session() as session:
@@ -192,6 +194,27 @@ async def populate(state: AppState, tenant: Tenant) -> Objects:
         key = await state.auth.api_keys.create(
             session, organization_id=tenant.org.id, name="bot", role="member", created_by=None
         )
+        incident = Incident(
+            organization_id=tenant.org.id,
+            workspace_id=tenant.workspace.id,
+            project_id=tenant.project.id,
+            project=tenant.project.name,
+            application="web",
+            source="detector",
+            fingerprint=f"{tenant.workspace.id}/app/web",
+            open_key=f"{tenant.workspace.id}/app/web",
+            status="escalated",
+            severity="warning",
+            title="web: crash_looping",
+            signals=["crash_looping"],
+        )
+        channel = NotificationChannel(
+            organization_id=tenant.org.id,
+            name="ops-hook",
+            kind="webhook",
+            settings_encrypted="not-readable",
+        )
+        session.add_all([incident, channel])
         await session.commit()
     assert ws_binding is not None
     return Objects(
@@ -207,5 +230,7 @@ async def populate(state: AppState, tenant: Tenant) -> Objects:
             "project_binding_id": str(project_binding.id),
             "session_id": "no-such-session",
             "approval_id": "no-such-approval",
+            "incident_id": str(incident.id),
+            "channel_id": str(channel.id),
         }
     )

@@ -75,6 +75,13 @@ class Evidence:
     def has_previous_revision(self) -> bool:
         return "previous revision" in self.describe
 
+    def new_image(self) -> bool:
+        """Did the current revision change the image (new code), not only settings?"""
+        match = re.search(
+            r"current revision \d+ \((\S+)\).*previous revision \d+ \((\S+)\)", self.describe
+        )
+        return match is not None and match.group(1) != match.group(2)
+
     def rolled_out_recently(self, minutes: int = RECENT_ROLLOUT_MINUTES) -> bool:
         """Did the current revision roll out within the last ``minutes``?"""
         match = re.search(r"rolled out (\d+)([smhd]) ago", self.describe)
@@ -180,6 +187,12 @@ def diagnose_application(app: str, convo: Conversation) -> Finding:
             f"{error_rate:.0%} of requests fail",
             e.quote(r"exception|error|panic|traceback", e.logs),
         )
+    if _climbing_since_release(e):
+        return _rollback(
+            e,
+            "memory has been climbing since the latest release (a leak, before any OOM kill)",
+            e.quote(r"^memory", e.metrics),
+        )
     if desired and ready < desired:
         return Finding(
             f"{app}: only {ready} of {desired} replicas are ready, but I found no known "
@@ -222,10 +235,24 @@ def _leaking(e: Evidence) -> bool:
     The signature is the workload's own: OOM kills, or its "memory usage high" warnings while
     memory rises. A rising memory trend alone is ordinary noise.
     """
-    if not (e.rolled_out_recently() and e.has_previous_revision()):
+    if not (e.rolled_out_recently() and e.new_image()):
         return False
     warned = e.quote(r"memory usage high", e.logs) is not None
     return e.has(r"OOMKilled") or (warned and e.trend("memory") == "rising")
+
+
+def _climbing_since_release(e: Evidence) -> bool:
+    """Early signs of a leak, before any warning: since a fresh image, memory only went up,
+    by a fifth or more over the window (a rollout's extra pod alone does not do that)."""
+    low, last = e.metric("memory", "min"), e.metric("memory", "last")
+    return (
+        e.rolled_out_recently()
+        and e.new_image()
+        and e.trend("memory") == "rising"
+        and low is not None
+        and last is not None
+        and last >= 1.2 * low
+    )
 
 
 def _pending(e: Evidence, ready: int, what: str, evidence: str | None) -> Finding:

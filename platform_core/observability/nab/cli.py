@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from platform_core.observability.nab.runner import NabReport, figures, run_nab_benchmark
 
@@ -51,6 +53,28 @@ def format_report(report: NabReport) -> str:
     return "\n".join(lines)
 
 
+class ProgressBar:
+    """Files done, as a bar redrawn in place on a terminal (one line per file otherwise)."""
+
+    def __init__(self, stream: TextIO | None = None, width: int = 30) -> None:
+        self.stream = stream or sys.stderr
+        self.width = width
+        self.started = time.perf_counter()
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def __call__(self, done: int, total: int, name: str) -> None:
+        filled = int(self.width * done / max(total, 1))
+        elapsed = time.perf_counter() - self.started
+        left = elapsed / max(done, 1) * (total - done)
+        bar = "#" * filled + "." * (self.width - filled)
+        line = f"[{bar}] {done}/{total} {elapsed:5.1f}s eta {left:5.1f}s  {name}"
+        if self.tty:
+            self.stream.write("\r\033[K" + line[:160] + ("\n" if done == total else ""))
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aiops bench nab", description=__doc__)
     parser.add_argument("--data", type=Path, required=True, help="folder of <category>/<file>.csv")
@@ -64,11 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark, print the table and the final one-line JSON of figures."""
     args = _parser().parse_args(argv)
 
-    def progress(done: int, total: int, name: str) -> None:
-        print(f"[{done:3d}/{total}] {name}", file=sys.stderr, flush=True)
-
     report = run_nab_benchmark(
-        args.data, args.labels, args.out, profiles_file=args.profiles, progress=progress
+        args.data, args.labels, args.out, profiles_file=args.profiles, progress=ProgressBar()
     )
     print(format_report(report))
     print(json.dumps(figures(report)))

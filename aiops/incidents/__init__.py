@@ -1,0 +1,1 @@
+"""REST for incidents: list, detail with the timeline, manual resolution, anomaly charts."""

@@ -1,0 +1,1 @@
+"""Monitoring, incidents and the scheduled remediation agents."""

@@ -1,0 +1,1 @@
+"""Per-tenant jobs on a schedule, run once per slot across service replicas."""

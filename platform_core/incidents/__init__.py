@@ -1,0 +1,1 @@
+"""Incidents: problems found by detectors or reported by alerts, with their timelines."""

@@ -1,0 +1,1 @@
+"""Notification channels: where an organization hears about incidents."""

@@ -1,0 +1,1 @@
+"""Integrations with chat platforms: the REST side of linking chat accounts to platform users."""

@@ -1,0 +1,1 @@
+"""The browser chat UI: static files served at ``/`` and ``/static/`` (see ``router``)."""

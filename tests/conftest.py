@@ -7,6 +7,7 @@ project's migrations. Redis is the real server, with a key namespace of its own 
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from aiops.app import create_app
 from aiops.state import AppState
 from platform_core.auth.keys import generate_private_key_pem
 from platform_core.config import Settings
+from tests.support import tenants
 from tests.support.databases import (
     REDIS_URL,
     close_and_wipe,
@@ -30,6 +32,12 @@ from tests.support.databases import (
 )
 
 JWT_KEY = generate_private_key_pem().decode()
+
+
+@pytest.fixture(autouse=True)
+def _name_the_test(request: pytest.FixtureRequest) -> None:
+    """Seeds the test's workspace ids: the test's id without the database it runs on."""
+    tenants.current_test = re.sub(r"\b(postgresql|sqlite)\b-?", "", request.node.nodeid)
 
 
 @pytest.fixture(scope="session", params=["postgresql", "sqlite"])

@@ -12,11 +12,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from clickhouse_connect.driver.client import Client
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aiops.state import AppState
+from platform_core.clickhouse import acquire, check_identifier, release
 from platform_core.config import Settings
 from platform_core.db.engine import create_engine
 from platform_core.db.migrate import upgrade
@@ -78,9 +80,33 @@ async def wipe(engine: AsyncEngine) -> None:
                 await connection.execute(table.delete())
 
 
+async def wipe_clickhouse(state: AppState) -> None:
+    """Empty the ClickHouse tables (metrics, execution history): one embedded ClickHouse serves
+    the whole run, and a test's workspace ids repeat on the other database (see ``tenants``)."""
+    if state.metrics is None:
+        return
+    target = state.metrics.target
+    connection = acquire(target, 5.0)
+
+    def truncate(client: Client) -> None:
+        rows = client.query(
+            "SELECT name FROM system.tables"
+            " WHERE database = {db:String} AND engine NOT LIKE '%View'",
+            parameters={"db": target.database},
+        ).result_rows
+        for (name,) in rows:
+            client.command(f"TRUNCATE TABLE {target.database}.{check_identifier(name)}")
+
+    try:
+        await connection.run(truncate)
+    finally:
+        release(connection)
+
+
 async def close_and_wipe(state: AppState) -> None:
     """Stop the service (it saves the twin), then empty the tables it wrote, the twin's too."""
     url = state.settings.resolved_database_url
+    await wipe_clickhouse(state)
     await state.close()
     engine = create_engine(url)
     try:

@@ -25,6 +25,17 @@ from platform_core.tenancy.schemas import OrganizationCreate
 from platform_core.tenancy.users import create_user
 
 PASSWORD = "correct horse battery"
+WORKSPACE_IDS = uuid.UUID("5d1e4c4a-2b0f-4f6e-9a57-0c1d2e3f4a5b")
+# The twin draws each application's traffic and noise from its workspace id. A test's workspace
+# ids are derived from the test's name (set by ``tests/conftest.py``), so a test sees the same
+# twin on every run and on both databases, and a failure can be reproduced.
+current_test = "unnamed"
+
+
+def stable_workspace_id(name: str) -> uuid.UUID:
+    return uuid.uuid5(WORKSPACE_IDS, f"{current_test}/{name}")
+
+
 SETUP = CallContext(subject=Subject(kind="user", id="test-setup", grants=Grants()))
 
 
@@ -96,6 +107,7 @@ async def make_tenant(
             session, SETUP, OrganizationCreate(name=name), owner=owner, plan_id=plan
         )
         workspace = Workspace(
+            id=stable_workspace_id(f"{name}-ws"),
             organization_id=org.id,
             name=f"{name}-ws",
             display_name="ws",

@@ -80,13 +80,19 @@ async def _webhook(client: httpx.AsyncClient, tenant: Tenant, url: str) -> None:
 
 
 async def _incident_of(state: AppState, tenant: Tenant, application: str = "api") -> Incident:
-    """The faulty application's incident. Others may be open too: a fault in one application
-    can move another's metrics (less traffic passed on), which is worth watching, not fixing."""
-    found = [i for i in await incidents_of(state, tenant) if i.application == application]
-    assert len(found) == 1, [(i.application, i.signals) for i in await incidents_of(state, tenant)]
-    for other in await incidents_of(state, tenant):
-        if other.application != application:
+    """The faulty application's incident: the first one opened for it.
+
+    Others may open too: a fault moves the traffic other applications see (less of it passed
+    on), and a fix moves the faulty application's own traffic as its pods come back. Those are
+    anomaly-only incidents, worth watching, never acted on.
+    """
+    every = await incidents_of(state, tenant)
+    found = [i for i in every if i.application == application]
+    assert found, [(i.application, i.signals) for i in every]
+    for other in every:
+        if other is not found[0]:
             assert other.actions == 0 and other.status in ("open", "resolved"), other.signals
+            assert all(signal.startswith("anomaly:") for signal in other.signals), other.signals
     return found[0]
 
 

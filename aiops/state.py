@@ -47,7 +47,7 @@ class AppState:
 
     @classmethod
     def build(cls, settings: Settings) -> AppState:
-        redis = create_redis(settings.redis_url)
+        redis = create_redis(settings.redis_url, max_connections=settings.redis_max_connections)
         keyspace = KeySpace(settings.redis_namespace)
         auth = AuthService(settings, KeyRing.from_settings(settings), redis, keyspace)
         return cls(

@@ -15,15 +15,27 @@ from redis.asyncio import Redis
 _MEMORY_SERVER: Any = None
 
 
-def create_redis(url: str) -> Redis:
-    """A client for ``url``; ``memory://`` gives the process-wide in-process server."""
+def create_redis(url: str, *, max_connections: int = 1000) -> Redis:
+    """A client for ``url``; ``memory://`` gives the process-wide in-process server.
+
+    ``max_connections`` bounds the client's pool: past it a command fails at once, so it must
+    cover every chat client blocked following a turn (redis-py's own default is 100).
+    """
     global _MEMORY_SERVER
     if url.startswith("memory://"):
         if _MEMORY_SERVER is None:
             _MEMORY_SERVER = fakeredis.FakeServer()
-        client: Redis = fakeredis.FakeAsyncRedis(server=_MEMORY_SERVER, decode_responses=True)
+        client: Redis = fakeredis.FakeAsyncRedis(
+            server=_MEMORY_SERVER, decode_responses=True, max_connections=max_connections
+        )
         return client
-    return Redis.from_url(url, decode_responses=True, socket_timeout=5, socket_connect_timeout=5)
+    return Redis.from_url(
+        url,
+        decode_responses=True,
+        socket_timeout=5,
+        socket_connect_timeout=5,
+        max_connections=max_connections,
+    )
 
 
 class KeySpace:

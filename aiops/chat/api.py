@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
@@ -41,24 +40,6 @@ router = APIRouter(prefix="/api/v1/chat", tags=["chat"])
 SSE = "text/event-stream"
 
 
-def _time(value: float) -> datetime:
-    return datetime.fromtimestamp(value, UTC)
-
-
-def _read(session: Session) -> SessionRead:
-    return SessionRead(
-        id=session.id,
-        title=session.title,
-        organization_id=uuid.UUID(session.organization_id),
-        workspace=session.workspace,
-        project=session.project,
-        read_only=session.read_only,
-        pending_approval=session.pending_approval,
-        created_at=_time(session.created_at),
-        updated_at=_time(session.updated_at),
-    )
-
-
 def _history(message: BaseMessage) -> HistoryMessage:
     role = {HumanMessage: "user", AIMessage: "assistant", ToolMessage: "tool"}.get(
         type(message), "system"
@@ -81,7 +62,11 @@ async def _owned(state: State, ctx: Caller, session_id: str) -> Session:
 
 
 async def _org(db: DbSession, ctx: Caller, ref: str | uuid.UUID) -> Organization:
+    """The organization, then the request's read transaction ends: a turn opens database
+    sessions of its own, and a request still holding its connection while waiting for a second
+    one starves the pool once enough chats start together."""
     org = await resolve_org(db, ctx.subject, str(ref))
+    await db.commit()
     return org
 
 
@@ -127,7 +112,7 @@ async def create_session(
         project=body.project,
         read_only=body.read_only,
     )
-    return _read(session)
+    return SessionRead.of(session)
 
 
 @router.get("/sessions", name="chat.session_list", operation_id="listChatSessions")
@@ -142,7 +127,7 @@ async def list_sessions(
     sessions = await state.runtime.sessions.list_for(
         owner_id=ctx.subject.id, organization_id=str(org.id)
     )
-    return [_read(session) for session in sessions]
+    return [SessionRead.of(session) for session in sessions]
 
 
 @router.get("/sessions/{session_id}", name="chat.session_get", operation_id="getChatSession")
@@ -150,7 +135,7 @@ async def get_session(session_id: str, ctx: Caller, state: State) -> SessionDeta
     """A conversation with its history."""
     session = await _owned(state, ctx, session_id)
     return SessionDetail(
-        **_read(session).model_dump(),
+        **SessionRead.of(session).model_dump(),
         summary=session.summary,
         messages=[_history(message) for message in session.messages],
     )
@@ -165,7 +150,7 @@ async def rename_session(
     session = await _owned(state, ctx, session_id)
     session.title = body.title
     await state.runtime.sessions.save(session)
-    return _read(session)
+    return SessionRead.of(session)
 
 
 @router.delete(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.events import AgentEvent
+from agents.sessions import Session
 
 
 class ChatSchema(BaseModel):
@@ -37,6 +38,20 @@ class SessionRead(BaseModel):
     pending_approval: str | None
     created_at: datetime
     updated_at: datetime
+
+    @classmethod
+    def of(cls, session: Session) -> SessionRead:
+        return cls(
+            id=session.id,
+            title=session.title,
+            organization_id=uuid.UUID(session.organization_id),
+            workspace=session.workspace,
+            project=session.project,
+            read_only=session.read_only,
+            pending_approval=session.pending_approval,
+            created_at=datetime.fromtimestamp(session.created_at, UTC),
+            updated_at=datetime.fromtimestamp(session.updated_at, UTC),
+        )
 
 
 class HistoryMessage(BaseModel):

@@ -107,7 +107,9 @@ class ClickHouseTelemetry:
 
     async def _flush_later(self) -> None:
         await asyncio.sleep(self.flush_interval)
-        await self._flush()
+        # Shielded: ``drain`` cancels this task, which may only end the wait. A flush under way
+        # has taken the batch; cancelling it would lose those turns without a word.
+        await asyncio.shield(self._flush())
 
     async def _flush(self) -> None:
         async with self._flush_lock:
@@ -134,7 +136,7 @@ class ClickHouseTelemetry:
         flusher, self._flusher = self._flusher, None
         if flusher is not None and not flusher.done():
             flusher.cancel()
-        await self._flush()
+        await self._flush()  # waits (on the lock) for a flush already under way
 
     async def close(self) -> None:
         await self.drain()

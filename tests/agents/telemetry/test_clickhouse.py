@@ -289,6 +289,30 @@ async def test_a_closed_sink_logs_and_drops(
     assert await sink.recent_runs(turn.info.organization_id) == []
 
 
+async def test_closing_while_a_flush_is_writing_waits_for_it(
+    store_dir: Path, sink: ClickHouseTelemetry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slow = ClickHouseTelemetry(f"chdb://{store_dir}", flush_interval=0.01)
+    writing = asyncio.Event()
+    write_rows = slow.write_rows
+
+    async def slow_write(*args: Any) -> None:
+        writing.set()
+        await asyncio.sleep(0.2)
+        await write_rows(*args)
+
+    monkeypatch.setattr(slow, "write_rows", slow_write)
+    turn = sample_turn()
+    await play(slow, turn)
+    await writing.wait()  # the background flush has taken the turn and is writing it
+
+    await slow.close()
+
+    assert [r.run_id for r in await sink.recent_runs(turn.info.organization_id)] == [
+        turn.info.run_id
+    ]
+
+
 def test_schema_has_the_organization_first_in_every_sort_key_and_a_ttl() -> None:
     statements = schema_statements("aiops")
     assert statements[0] == "CREATE DATABASE IF NOT EXISTS aiops"

@@ -35,6 +35,9 @@ def open_chat(page: Page, url: str, email: str) -> None:
 
 
 def ask(page: Page, text: str) -> None:
+    """Send a message once the previous answer has finished, as a person would: while the
+    assistant answers, Send is disabled and Enter sends nothing."""
+    expect(page.get_by_role("button", name="Send", exact=True)).to_be_enabled()
     box = page.get_by_label("Message to the assistant")
     box.fill(text)
     box.press("Enter")

@@ -214,3 +214,45 @@ def describe(exc: BaseException) -> str:
     if len(text) > 500:
         text = text[:500] + "..."
     return f"{type(exc).__name__}: {text}"
+
+
+class ConnectionUser:
+    """What every user of a (shared) ClickHouse connection does alike: runs work on it with its
+    own schema in place, answers readiness, and lets it go on close.
+
+    Subclasses set ``label`` (how messages name them) and ``log`` (their own logger).
+    """
+
+    label = "ClickHouse"
+    log = logger
+
+    def __init__(self, target: ClickHouseTarget, schema: Schema, connect_timeout: float) -> None:
+        self.target = target
+        self.connect_timeout = connect_timeout
+        self._schema = schema
+        self._connection: Connection | None = acquire(target, connect_timeout)
+
+    async def _run(self, work: Callable[[Client], T]) -> T:
+        connection = self._connection
+        if connection is None:
+            raise ClickHouseUnavailableError(f"the {self.label} is closed")
+        return await connection.run(work, schema=self._schema)
+
+    async def ping(self) -> bool:
+        """Readiness: can the store answer a query (and is the schema in place)? Never raises."""
+        try:
+            async with asyncio.timeout(2 * self.connect_timeout):
+                result = await self._run(lambda c: c.command("SELECT 1"))
+        except Exception as exc:
+            self.log.warning("%s %s is not ready: %s", self.label, self, describe(exc))
+            return False
+        return bool(result == 1)
+
+    async def _release(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            await asyncio.to_thread(release, connection)
+        except Exception as exc:
+            self.log.warning("closing the %s failed: %s", self.label, describe(exc))

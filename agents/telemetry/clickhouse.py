@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import Any, TypeVar
 
@@ -31,11 +30,9 @@ from agents.telemetry.history import DailyUsage, RunDetail, RunRecord
 from platform_core.clickhouse import (
     ClickHouseTarget,
     ClickHouseUnavailableError,
-    Connection,
-    acquire,
+    ConnectionUser,
     describe,
     parse_clickhouse_url,
-    release,
 )
 
 __all__ = [
@@ -50,8 +47,11 @@ logger = logging.getLogger("agents.telemetry")
 T = TypeVar("T")
 
 
-class ClickHouseTelemetry:
+class ClickHouseTelemetry(ConnectionUser):
     """The ClickHouse execution-history sink and its tenant-scoped read helpers."""
+
+    label = "ClickHouse history"
+    log = logger
 
     def __init__(
         self,
@@ -63,12 +63,11 @@ class ClickHouseTelemetry:
         connect_timeout: float = 5.0,
         flush_interval: float = 1.0,
     ) -> None:
-        self.target = parse_clickhouse_url(url, database)
+        target = parse_clickhouse_url(url, database)
+        statements = tuple(schema.schema_statements(target.database, ttl_days))
+        super().__init__(target, statements, connect_timeout)
         self.ttl_days = ttl_days
-        self._schema = tuple(schema.schema_statements(self.target.database, ttl_days))
         self.max_text_chars = max_text_chars
-        self.connect_timeout = connect_timeout
-        self._connection: Connection | None = acquire(self.target, connect_timeout)
         self.flush_interval = flush_interval
         self._batch: list[tuple[list[Any], list[list[Any]], list[list[Any]], TurnInfo]] = []
         self._flusher: asyncio.Task[None] | None = None
@@ -76,12 +75,6 @@ class ClickHouseTelemetry:
 
     def __repr__(self) -> str:
         return f"ClickHouseTelemetry({self.target.display!r})"
-
-    async def _run(self, work: Callable[[Client], T]) -> T:
-        connection = self._connection
-        if connection is None:
-            raise ClickHouseUnavailableError("the history sink is closed")
-        return await connection.run(work, schema=self._schema)
 
     # -- the Telemetry protocol ------------------------------------------------------------
 
@@ -140,23 +133,7 @@ class ClickHouseTelemetry:
 
     async def close(self) -> None:
         await self.drain()
-        connection, self._connection = self._connection, None
-        if connection is None:
-            return
-        try:
-            await asyncio.to_thread(release, connection)
-        except Exception as exc:
-            logger.warning("closing ClickHouse history failed: %s", describe(exc))
-
-    async def ping(self) -> bool:
-        """Readiness: can the store answer a query (and is the schema in place)? Never raises."""
-        try:
-            async with asyncio.timeout(2 * self.connect_timeout):
-                result = await self._run(lambda c: c.command("SELECT 1"))
-        except Exception as exc:
-            logger.warning("ClickHouse history %s is not ready: %s", self, describe(exc))
-            return False
-        return bool(result == 1)
+        await self._release()
 
     async def write_turn(
         self,

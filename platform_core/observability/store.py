@@ -14,7 +14,6 @@ failures of the store raise ``ClickHouseUnavailableError``.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import uuid
@@ -29,11 +28,9 @@ from clickhouse_connect.driver.client import Client
 from platform_core.clickhouse import (
     ClickHouseTarget,
     ClickHouseUnavailableError,
-    Connection,
-    acquire,
+    ConnectionUser,
     describe,
     parse_clickhouse_url,
-    release,
 )
 from platform_core.observability import metric_schema as schema
 
@@ -85,8 +82,11 @@ def as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-class MetricStore:
+class MetricStore(ConnectionUser):
     """Async access to the metric tables: build with :meth:`from_url`, end with :meth:`close`."""
+
+    label = "metric store"
+    log = logger
 
     def __init__(
         self,
@@ -96,14 +96,10 @@ class MetricStore:
         rollup_ttl_days: int = schema.DEFAULT_ROLLUP_TTL_DAYS,
         connect_timeout: float = 5.0,
     ) -> None:
-        self.target = target
+        statements = schema.schema_statements(target.database, raw_ttl_days, rollup_ttl_days)
+        super().__init__(target, tuple(statements), connect_timeout)
         self.raw_ttl_days = raw_ttl_days
         self.rollup_ttl_days = rollup_ttl_days
-        self.connect_timeout = connect_timeout
-        self._schema = tuple(
-            schema.schema_statements(target.database, raw_ttl_days, rollup_ttl_days)
-        )
-        self._connection: Connection | None = acquire(target, connect_timeout)
 
     @classmethod
     def from_url(
@@ -127,30 +123,12 @@ class MetricStore:
         return f"MetricStore({self.target.display!r})"
 
     async def close(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is None:
-            return
-        try:
-            await asyncio.to_thread(release, connection)
-        except Exception as exc:
-            logger.warning("closing the metric store failed: %s", describe(exc))
-
-    async def ping(self) -> bool:
-        """Readiness: can the store answer (and is the schema in place)? Never raises."""
-        try:
-            async with asyncio.timeout(2 * self.connect_timeout):
-                result = await self._run(lambda c: c.command("SELECT 1"))
-        except Exception as exc:
-            logger.warning("metric store %s is not ready: %s", self, describe(exc))
-            return False
-        return bool(result == 1)
+        await self._release()
 
     async def _run(self, work: Callable[[Client], T]) -> T:
-        connection = self._connection
-        if connection is None:
-            raise ClickHouseUnavailableError("the metric store is closed")
+        """As the base, and any failure of the work is the store being unavailable."""
         try:
-            return await connection.run(work, schema=self._schema)
+            return await super()._run(work)
         except ClickHouseUnavailableError:
             raise
         except Exception as exc:

@@ -189,7 +189,7 @@ async def record_usages(
     *,
     at: datetime | None = None,
 ) -> None:
-    """Add several meters at once (one statement): what a finished agent turn consumed."""
+    """Add several meters at once: what a finished agent turn consumed."""
     if any(quantity < 0 for quantity in quantities.values()):
         raise ValueError("usage quantity cannot be negative")
     day = (at or utcnow()).astimezone(UTC).date()
@@ -202,12 +202,13 @@ async def record_usages(
         return
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(UsageRecord).values(rows)
+    statement = insert(UsageRecord)
     statement = statement.on_conflict_do_update(
         index_elements=["organization_id", "day", "meter"],
         set_={"quantity": UsageRecord.quantity + statement.excluded.quantity},
     )
-    await session.execute(statement)
+    # the rows as parameters (not baked into the statement) keep its compiled form cached
+    await session.execute(statement, rows)
 
 
 async def usage_days(

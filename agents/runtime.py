@@ -51,6 +51,7 @@ from tools.toolset import Toolset
 
 logger = logging.getLogger(__name__)
 QUOTA_RECHECK = 30.0
+ENDING_EVENTS = (FinalEvent, ApprovalRequiredEvent, ErrorEvent)
 
 
 @dataclass(frozen=True)
@@ -130,21 +131,22 @@ class AgentRuntime:
     ) -> AsyncIterator[AgentEvent]:
         """The turn's events; the session is released however the consumer stops.
 
-        The events that end a turn (final answer, approval request, error) are held back until
-        the session is saved and released, so a client that answers at once (approves, sends
-        the next message) never finds the conversation still busy.
+        The events that end a turn (final answer, approval request, error) come once the
+        session is saved (``run_turn`` holds them until then), and the session is released
+        before the first of them is passed on, so a client that answers at once (approves,
+        sends the next message) never finds the conversation still busy. The turn's metering
+        runs after that, off the answer's path.
         """
-        ending: list[AgentEvent] = []
+        released = False
         try:
             async for event in events:
-                if isinstance(event, FinalEvent | ApprovalRequiredEvent | ErrorEvent):
-                    ending.append(event)
-                else:
-                    yield event
+                if not released and isinstance(event, ENDING_EVENTS):
+                    released = True
+                    await self.sessions.release(session_id, token)
+                yield event
         finally:
-            await self.sessions.release(session_id, token)
-        for event in ending:
-            yield event
+            if not released:
+                await self.sessions.release(session_id, token)
 
     # ------------------------------------------------------------------ sessions
 
@@ -265,28 +267,39 @@ class AgentRuntime:
             yield event
 
     async def run_turn(self, turn: Turn) -> AsyncIterator[AgentEvent]:
+        """The loop's events; those that end the turn only once the session is saved, and the
+        turn's usage metered after them (or however the turn stops)."""
         outcome = "completed"
         final_text = ""
+        ending: list[AgentEvent] = []
+        finished = False
         try:
-            async for event in run_loop(self, turn):
-                if isinstance(event, FinalEvent):
-                    final_text, outcome = event.text, event.status
-                elif isinstance(event, ApprovalRequiredEvent):
-                    outcome = "approval_required"
-                yield event
-        except DomainError as error:
-            outcome = "error"
-            yield turn.stamp(ErrorEvent(code=error.code, message=error.message))
-        except Exception as error:  # the turn fails cleanly; the reason goes to the logs
-            logger.exception("turn %s failed", turn.id)
-            outcome = "error"
-            yield turn.stamp(
-                ErrorEvent(
-                    code="internal_error", message=f"the turn failed: {type(error).__name__}"
-                )
-            )
-        finally:
+            try:
+                async for event in run_loop(self, turn):
+                    if isinstance(event, FinalEvent):
+                        final_text, outcome = event.text, event.status
+                    elif isinstance(event, ApprovalRequiredEvent):
+                        outcome = "approval_required"
+                    if isinstance(event, ENDING_EVENTS):
+                        ending.append(event)
+                    else:
+                        yield event
+            except DomainError as error:
+                outcome = "error"
+                ending.append(turn.stamp(ErrorEvent(code=error.code, message=error.message)))
+            except Exception as error:  # the turn fails cleanly; the reason goes to the logs
+                logger.exception("turn %s failed", turn.id)
+                outcome = "error"
+                message = f"the turn failed: {type(error).__name__}"
+                ending.append(turn.stamp(ErrorEvent(code="internal_error", message=message)))
+            finished = True
             await self._finish(turn, outcome, final_text)
+            for event in ending:
+                yield event
+        finally:
+            if not finished:  # stopped from outside: keep what the turn did so far
+                await self._finish(turn, outcome, final_text)
+            await meter(self, turn)
 
     async def _finish(self, turn: Turn, outcome: str, final_text: str) -> None:
         session = turn.session
@@ -305,7 +318,6 @@ class AgentRuntime:
                 extra={"fallback": turn.fallback} if turn.fallback else {},
             )
         )
-        await meter(self, turn)
 
     def check_decider(
         self, call: CallContext, organization: Organization, approval: PendingApproval

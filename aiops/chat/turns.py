@@ -4,6 +4,10 @@ A turn keeps running when the client that started it disconnects. Each event is 
 turn's stream (entry id ``0-<seq>``), so any client, on any replica, can follow it from the
 start or resume after the last event it saw (SSE ``Last-Event-ID: <turn_id>:<seq>``). Streams
 expire an hour after their last event.
+
+Followers in the process running the turn (usually the client that sent the message) are handed
+each event in memory once it is in Redis, instead of reading it back: a Redis round trip less
+per event, and never an event that a reconnect could not find again.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -25,6 +30,28 @@ logger = logging.getLogger(__name__)
 EVENT: TypeAdapter[AgentEvent] = TypeAdapter(AgentEvent)
 STREAM_TTL_SECONDS = 3600
 BLOCK_MS = 15_000
+SETTLE_SECONDS = 5.0
+
+
+@dataclass
+class LocalTurn:
+    """A turn running in this process: its events so far, for the followers here."""
+
+    events: list[AgentEvent] = field(default_factory=list)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    ended: bool = False
+
+    def publish(self, event: AgentEvent) -> None:
+        self.events.append(event)
+        self._wake()
+
+    def end(self) -> None:
+        self.ended = True
+        self._wake()
+
+    def _wake(self) -> None:
+        self.arrived.set()
+        self.arrived = asyncio.Event()
 
 
 class TurnManager:
@@ -33,6 +60,8 @@ class TurnManager:
         self._keys = keys
         self._max_wait = max_turn_seconds + 60
         self._running: set[asyncio.Task[None]] = set()
+        self._local: dict[str, LocalTurn] = {}
+        self._settling: set[asyncio.Task[None]] = set()
 
     def _stream(self, turn_id: str) -> str:
         return self._keys.key("turn", turn_id)
@@ -44,29 +73,64 @@ class TurnManager:
         """Run the turn in the background and return its id (known from its first event)."""
         first = await anext(aiter(events))
         turn_id = first.turn_id
-        await self._redis.set(self._owner_key(turn_id), owner_id, ex=STREAM_TTL_SECONDS)
-        await self._append(turn_id, first)
+        self._local[turn_id] = LocalTurn()
+        try:
+            await self._append(turn_id, first, owner_id=owner_id)
+        except BaseException:
+            self._ended(turn_id)
+            raise
         task = asyncio.create_task(self._pump(turn_id, first.seq, events), name=f"turn-{turn_id}")
         self._running.add(task)
         task.add_done_callback(self._running.discard)
+        task.add_done_callback(self._settling.discard)
+        task.add_done_callback(lambda _: self._ended(turn_id))
         return turn_id
 
+    def _current(self) -> asyncio.Task[None]:
+        task = asyncio.current_task()
+        assert task is not None  # the pump runs as a task
+        return task
+
+    def _ended(self, turn_id: str) -> None:
+        local = self._local.pop(turn_id, None)
+        if local is not None:
+            local.end()
+
     async def _pump(self, turn_id: str, seq: int, events: AsyncIterator[AgentEvent]) -> None:
+        """Append the turn's events; after its last one the runtime still meters the turn,
+        and the task counts as settling (``close`` lets it finish)."""
+        ended = False
         try:
             async for event in events:
                 seq = event.seq
                 await self._append(turn_id, event)
+                if event.type in TERMINAL_TYPES and not ended:
+                    ended = True
+                    self._settling.add(self._current())
         except asyncio.CancelledError:
-            await self._append(turn_id, _error(turn_id, seq, "interrupted", "the service stopped"))
+            if not ended:
+                failure = _error(turn_id, seq, "interrupted", "the service stopped")
+                await self._append(turn_id, failure)
             raise
         except Exception:
             logger.exception("turn %s failed outside the runtime", turn_id)
-            await self._append(turn_id, _error(turn_id, seq, "internal_error", "the turn failed"))
+            if not ended:
+                failure = _error(turn_id, seq, "internal_error", "the turn failed")
+                await self._append(turn_id, failure)
 
-    async def _append(self, turn_id: str, event: AgentEvent) -> None:
+    async def _append(self, turn_id: str, event: AgentEvent, *, owner_id: str = "") -> None:
+        """Add the event and renew the stream's expiry in one round trip (with the owner, for
+        the turn's first event); then hand it to the followers in this process."""
         stream = self._stream(turn_id)
-        await self._redis.xadd(stream, {"event": event.model_dump_json()}, id=f"0-{event.seq}")
-        await self._redis.expire(stream, STREAM_TTL_SECONDS)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            if owner_id:
+                pipe.set(self._owner_key(turn_id), owner_id, ex=STREAM_TTL_SECONDS)
+            pipe.xadd(stream, {"event": event.model_dump_json()}, id=f"0-{event.seq}")
+            pipe.expire(stream, STREAM_TTL_SECONDS)
+            await pipe.execute()
+        local = self._local.get(turn_id)
+        if local is not None:
+            local.publish(event)
 
     async def check_owner(self, turn_id: str, owner_id: str) -> None:
         owner = await self._redis.get(self._owner_key(turn_id))
@@ -75,6 +139,27 @@ class TurnManager:
 
     async def follow(self, turn_id: str, *, after_seq: int = 0) -> AsyncIterator[AgentEvent]:
         """The turn's events after ``after_seq``, as they come, until its last one."""
+        local = self._local.get(turn_id)
+        if local is not None:
+            index = 0
+            while True:
+                arrived = local.arrived
+                for event in local.events[index:]:
+                    index += 1
+                    if event.seq <= after_seq:
+                        continue
+                    after_seq = event.seq
+                    yield event
+                    if event.type in TERMINAL_TYPES:
+                        return
+                if index == len(local.events) and local.ended:
+                    break  # the pump stopped without a last event: Redis has the word
+                if index == len(local.events):
+                    await arrived.wait()
+        async for event in self._follow_stream(turn_id, after_seq):
+            yield event
+
+    async def _follow_stream(self, turn_id: str, after_seq: int) -> AsyncIterator[AgentEvent]:
         stream = self._stream(turn_id)
         last = f"0-{after_seq}" if after_seq else "0-0"
         waited = 0.0
@@ -96,7 +181,10 @@ class TurnManager:
         return [event async for event in self.follow(turn_id)]
 
     async def close(self) -> None:
-        """Stop turns still running (each records that it was interrupted)."""
+        """Let answered turns finish their bookkeeping (a few seconds at most), then stop the
+        turns still running (each records that it was interrupted)."""
+        if self._settling:
+            await asyncio.wait(list(self._settling), timeout=SETTLE_SECONDS)
         for task in list(self._running):
             task.cancel()
         for task in list(self._running):

@@ -3,34 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from redis.asyncio import Redis
 
 from aiops.scheduler.scheduler import Job, Scheduler
-from platform_core.kv import KeySpace, create_redis
-from tests.support.databases import REDIS_URL
+from platform_core.kv import KeySpace
 
 START = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def redis() -> AsyncIterator[Redis]:
-    client = create_redis(REDIS_URL)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
-async def keys(redis: Redis) -> AsyncIterator[KeySpace]:
-    space = KeySpace(f"aiops-test-sched-{secrets.token_hex(4)}")
-    yield space
-    found = [key async for key in redis.scan_iter(match=f"{space.namespace}:*")]
-    if found:
-        await redis.delete(*found)
 
 
 def recorder(runs: list[tuple[str, datetime]], name: str, delay: float = 0.0) -> Job:

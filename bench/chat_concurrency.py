@@ -33,13 +33,14 @@ import asyncio
 import gc
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,8 @@ from agents.models.router import ModelRouter
 from agents.models.scripted import ScriptedChatModel, reply
 from aiops.app import create_app
 from aiops.cli.chat_http import read_sse
+from aiops.logging import configure_logging
+from aiops.serving import server_config
 from aiops.state import AppState
 from platform_core.config import get_settings
 
@@ -114,9 +117,10 @@ async def serve(args: argparse.Namespace) -> dict[str, float]:
     returns how late the model calls woke up (event-loop lag)."""
     pauses = GcPauses()
     gc.callbacks.append(pauses)
-    app = create_app(get_settings())
-    config = uvicorn.Config(app, host="127.0.0.1", port=args.port, log_config=None)
-    server = uvicorn.Server(config)
+    settings = get_settings()
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    app = create_app(settings)
+    server = uvicorn.Server(server_config(app, settings))
     serving = asyncio.create_task(server.serve())
     while not server.started:
         if serving.done():
@@ -156,7 +160,6 @@ def run_server(args: argparse.Namespace) -> None:
 
 @dataclass
 class Turn:
-    create_ms: float = 0.0
     first_event_ms: float = 0.0
     wall_ms: float = 0.0
     steps: int = 0
@@ -165,21 +168,21 @@ class Turn:
     error: str | None = None
 
 
-async def one_turn(client: httpx.AsyncClient, index: int, delay: float) -> Turn:
-    """Create a conversation, post one message as SSE, read to the last event."""
-    turn = Turn()
-    await asyncio.sleep(delay)
-    begun = time.perf_counter()
+@dataclass
+class Conversation:
+    """One user: a conversation, then messages with reading-and-typing pauses between them."""
+
+    create_ms: float = 0.0
+    error: str | None = None
+    turns: list[Turn] = field(default_factory=list)
+
+
+async def post_message(client: httpx.AsyncClient, session_id: str) -> Turn:
+    """Post one message as SSE and read the stream to its last event."""
+    turn = Turn(started=time.perf_counter())
+    url = f"{CHAT}/sessions/{session_id}/messages"
+    message, headers = {"content": "how is web doing?"}, {"Accept": "text/event-stream"}
     try:
-        body = {"organization": "demo", "workspace": "demo", "project": "default"}
-        created = await client.post(f"{CHAT}/sessions", json={**body, "title": f"bench {index}"})
-        if created.status_code != 201:
-            turn.error = f"create: {created.status_code}"
-            return turn
-        turn.started = time.perf_counter()
-        turn.create_ms = (turn.started - begun) * 1000
-        url = f"{CHAT}/sessions/{created.json()['id']}/messages"
-        message, headers = {"content": "how is web doing?"}, {"Accept": "text/event-stream"}
         async with client.stream("POST", url, json=message, headers=headers) as response:
             if response.status_code != 200:
                 turn.error = f"message: {response.status_code}"
@@ -192,20 +195,57 @@ async def one_turn(client: httpx.AsyncClient, index: int, delay: float) -> Turn:
                         turn.error = f"final {event.status} after {event.steps} model calls"
                 elif event.type in ("approval_required", "error"):
                     turn.error = f"ended with {event.type}"
-        turn.ended = time.perf_counter()
-        turn.first_event_ms *= 1000
-        turn.wall_ms = (turn.ended - turn.started) * 1000
-        if not turn.steps and turn.error is None:
-            turn.error = "the stream ended without a final event"
     except httpx.HTTPError as error:
         turn.error = type(error).__name__
+        return turn
+    turn.ended = time.perf_counter()
+    turn.first_event_ms *= 1000
+    turn.wall_ms = (turn.ended - turn.started) * 1000
+    if not turn.steps and turn.error is None:
+        turn.error = "the stream ended without a final event"
     return turn
+
+
+async def converse(
+    client: httpx.AsyncClient, index: int, delay: float, turns: int, pauses: list[float]
+) -> Conversation:
+    """Wait ``delay``, create a conversation, then send ``turns`` messages, each after the
+    previous answer's last event and one of ``pauses`` (the user reading and typing)."""
+    conversation = Conversation()
+    await asyncio.sleep(delay)
+    begun = time.perf_counter()
+    body = {"organization": "demo", "workspace": "demo", "project": "default"}
+    try:
+        created = await client.post(f"{CHAT}/sessions", json={**body, "title": f"bench {index}"})
+    except httpx.HTTPError as error:
+        conversation.error = f"create: {type(error).__name__}"
+        return conversation
+    if created.status_code != 201:
+        conversation.error = f"create: {created.status_code}"
+        return conversation
+    conversation.create_ms = (time.perf_counter() - begun) * 1000
+    for number in range(turns):
+        if number:
+            await asyncio.sleep(pauses[number - 1])
+        conversation.turns.append(await post_message(client, created.json()["id"]))
+    return conversation
+
+
+def schedule(args: argparse.Namespace) -> list[tuple[float, list[float]]]:
+    """Each conversation's start and its pauses: starts evenly over ``--spread`` seconds, pauses
+    uniform in [0.5, 1.5] x ``--think`` (seeded, so runs compare)."""
+    rng = random.Random(args.seed)
+    step = args.spread / args.clients
+    return [
+        (step * i, [args.think * rng.uniform(0.5, 1.5) for _ in range(args.turns - 1)])
+        for i in range(args.clients)
+    ]
 
 
 async def drive(
     base_url: str, token: str, args: argparse.Namespace, cpu: Callable[[], Cpu]
-) -> tuple[list[Turn], Cpu]:
-    """The warm-up, then the measured wave; the turns and the server's CPU seconds in it."""
+) -> tuple[list[Conversation], Cpu]:
+    """The warm-up, then the measured conversations; they and the server's CPU seconds."""
     limits = httpx.Limits(max_connections=args.clients + 10, max_keepalive_connections=None)
     async with httpx.AsyncClient(
         base_url=base_url,
@@ -213,11 +253,16 @@ async def drive(
         limits=limits,
         timeout=httpx.Timeout(120.0),
     ) as client:
-        await asyncio.gather(*(one_turn(client, i, 0.05 * i) for i in range(args.warmup)))
+        await asyncio.gather(*(converse(client, i, 0.05 * i, 1, []) for i in range(args.warmup)))
         used = cpu()
-        step = args.spread / args.clients
-        turns = await asyncio.gather(*(one_turn(client, i, step * i) for i in range(args.clients)))
-        return list(turns), cpu() - used
+        plan = schedule(args)
+        conversations = await asyncio.gather(
+            *(
+                converse(client, i, start, args.turns, pauses)
+                for i, (start, pauses) in enumerate(plan)
+            )
+        )
+        return list(conversations), cpu() - used
 
 
 @dataclass(frozen=True)
@@ -251,7 +296,7 @@ def service_env(data_dir: Path, port: int, args: argparse.Namespace) -> dict[str
         AIOPS_PORT=str(port),
         AIOPS_RATE_LIMIT_ENABLED="false",
         AIOPS_SCHEDULER_ENABLED="true" if args.scheduler else "false",
-        AIOPS_LOG_LEVEL="WARNING",
+        AIOPS_HOST="127.0.0.1",
     )
     env.update(dict(item.split("=", 1) for item in args.set))
     if args.database_url:
@@ -262,13 +307,13 @@ def service_env(data_dir: Path, port: int, args: argparse.Namespace) -> dict[str
     return env
 
 
-def measure(args: argparse.Namespace) -> tuple[list[Turn], Cpu, dict[str, float]]:
+def measure(args: argparse.Namespace) -> tuple[list[Conversation], Cpu, dict[str, float]]:
     with tempfile.TemporaryDirectory(prefix="aiops-chat-bench-") as tmp:
         port = free_port()
         env = service_env(Path(tmp), port, args)
         token = prepare(env)
         log, stats = Path(tmp) / "server.log", Path(tmp) / "server.json"
-        command = [sys.executable, __file__, "--serve", "--port", str(port), "--stats", str(stats)]
+        command = [sys.executable, __file__, "--serve", "--stats", str(stats)]
         command += ["--model-ms", str(args.model_ms)]
         with log.open("w") as errors:
             server = subprocess.Popen(
@@ -284,7 +329,7 @@ def measure(args: argparse.Namespace) -> tuple[list[Turn], Cpu, dict[str, float]
             if server.stdout.readline().strip() != SERVE_READY:
                 raise RuntimeError(f"the service did not start:\n{log.read_text()[-3000:]}")
             url = f"http://127.0.0.1:{port}"
-            turns, cpu = asyncio.run(drive(url, token, args, lambda: Cpu.now(server.pid)))
+            talks, cpu = asyncio.run(drive(url, token, args, lambda: Cpu.now(server.pid)))
         finally:
             server.stdin.close()  # asks the server to stop (and write its figures)
             try:
@@ -292,59 +337,93 @@ def measure(args: argparse.Namespace) -> tuple[list[Turn], Cpu, dict[str, float]
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
-        if server.returncode != 0 or any(t.error for t in turns):
+        if server.returncode != 0 or any(errors_of(talks)):
             print(f"server log (tail):\n{log.read_text()[-3000:]}", file=sys.stderr)
-        return turns, cpu, json.loads(stats.read_text()) if stats.exists() else {}
+        return talks, cpu, json.loads(stats.read_text()) if stats.exists() else {}
 
 
 # ---------------------------------------------------------------------- the report
 
 
+def errors_of(conversations: list[Conversation]) -> list[str]:
+    return [c.error for c in conversations if c.error] + [
+        t.error for c in conversations for t in c.turns if t.error
+    ]
+
+
+def in_flight(turns: list[Turn]) -> tuple[float, int]:
+    """Turns being answered at once: the time-weighted mean and the most."""
+    edges = sorted([(t.started, 1) for t in turns] + [(t.ended, -1) for t in turns])
+    if not edges:
+        return 0.0, 0
+    level = most = 0
+    weighted = 0.0
+    for (at, change), (following, _) in zip(edges, [*edges[1:], edges[-1]], strict=True):
+        level += change
+        most = max(most, level)
+        weighted += level * (following - at)
+    span = edges[-1][0] - edges[0][0]
+    return (weighted / span if span else 0.0), most
+
+
+def row(name: str, values: list[float]) -> str:
+    if not values:
+        return f"{name:<32} (none)"
+    figures = [statistics.median(values), *(percentile(values, q) for q in (95, 99)), values[-1]]
+    return f"{name:<32} " + " ".join(f"{v:>9.1f}" for v in figures)
+
+
 def report(
-    args: argparse.Namespace, turns: list[Turn], cpu: Cpu, server: dict[str, float]
+    args: argparse.Namespace, talks: list[Conversation], cpu: Cpu, server: dict[str, float]
 ) -> dict[str, Any]:
+    turns = [t for c in talks for t in c.turns]
     ok = [t for t in turns if t.error is None]
-    errors = [t.error for t in turns if t.error is not None]
+    errors = errors_of(talks)
     added = sorted(t.wall_ms - t.steps * args.model_ms for t in ok)
     span = max(t.ended for t in ok) - min(t.started for t in ok) if ok else 0.0
     throughput = len(ok) / span if span else 0.0
+    mean_in_flight, most_in_flight = in_flight(ok)
     backend = (
         f"{'postgresql' if args.database_url else 'sqlite'}+{'redis' if args.redis else 'memory'}"
     )
     print(f"backend: {backend}; scheduler {'on' if args.scheduler else 'off'}")
     when = f"over {args.spread:g} s" if args.spread else "at once"
-    print(f"{len(turns)} turns started {when}, each {STEPS} model calls x {args.model_ms:g} ms")
-    print(f"{'per turn':<32} {'p50':>9} {'p95':>9} {'p99':>9} {'max':>9}")
-    for name, values in (
-        ("added latency (ms)", added),
-        ("wall time (ms)", sorted(t.wall_ms for t in ok)),
-        ("create session (ms)", sorted(t.create_ms for t in ok)),
-        ("first event after posting (ms)", sorted(t.first_event_ms for t in ok)),
-    ):
-        row = (
-            [statistics.median(values), *(percentile(values, q) for q in (95, 99)), values[-1]]
-            if values
-            else []
-        )
-        print(f"{name:<32} " + " ".join(f"{v:>9.1f}" for v in row))
-    print(f"throughput {throughput:.1f} turns/s over {span:.2f} s")
-    per_turn = {k: v / len(turns) * 1000 for k, v in vars(cpu).items()}
     print(
-        f"CPU per turn (ms): server {per_turn['server']:.1f} (its event loop "
-        f"{per_turn['loop']:.1f}, busy {cpu.loop / span if span else 0:.0%} of the wave), "
-        f"this load generator {per_turn['client']:.1f}"
+        f"{len(talks)} conversations started {when}, {args.turns} message(s) each"
+        + (f", {args.think:g} s (0.5-1.5x) between them" if args.turns > 1 else "")
+        + f"; each turn {STEPS} model calls x {args.model_ms:g} ms"
+    )
+    print(f"{'per turn':<32} {'p50':>9} {'p95':>9} {'p99':>9} {'max':>9}")
+    print(row("added latency (ms)", added))
+    print(row("wall time (ms)", sorted(t.wall_ms for t in ok)))
+    print(row("first event after posting (ms)", sorted(t.first_event_ms for t in ok)))
+    print(row("create conversation (ms)", sorted(c.create_ms for c in talks if not c.error)))
+    print(
+        f"{len(ok)} turns in {span:.1f} s: {throughput:.1f} turns/s; turns in flight "
+        f"{mean_in_flight:.1f} on average, {most_in_flight} at most"
+    )
+    per_turn = {k: v / max(1, len(turns)) * 1000 for k, v in vars(cpu).items()}
+    print(
+        f"CPU per turn (ms, conversation creation included): server {per_turn['server']:.1f} "
+        f"(its event loop {per_turn['loop']:.1f}, busy {cpu.loop / span if span else 0:.0%} "
+        f"of the run), this load generator {per_turn['client']:.1f}"
     )
     print(f"model calls woke up late by (ms): {server}")
     print(f"errors: {len(errors)}")
     for error in sorted(set(errors)):
         print(f"  {errors.count(error)} x {error}")
     return {
-        "clients": args.clients,
-        "backend": backend,
+        "conversations": args.clients,
+        "turns_per_conversation": args.turns,
+        "think_s": args.think,
         "spread_s": args.spread,
+        "backend": backend,
         "model_ms_per_call": args.model_ms,
         "errors": len(errors),
+        "turns": len(ok),
         "turns_per_s": round(throughput, 1),
+        "in_flight_mean": round(mean_in_flight, 1),
+        "in_flight_max": most_in_flight,
         "p50_added_ms": round(statistics.median(added), 1) if added else None,
         "p95_added_ms": round(percentile(added, 95), 1) if added else None,
         "p99_added_ms": round(percentile(added, 99), 1) if added else None,
@@ -356,8 +435,15 @@ def report(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clients", type=int, default=200, help="conversations, one turn each")
-    parser.add_argument("--spread", type=float, default=0.0, help="start them over N seconds")
+    parser.add_argument("--clients", type=int, default=200, help="conversations open together")
+    parser.add_argument("--turns", type=int, default=3, help="messages per conversation")
+    parser.add_argument(
+        "--think", type=float, default=10.0, help="mean seconds between an answer and the next"
+    )
+    parser.add_argument(
+        "--spread", type=float, help="start the conversations over N seconds (default: --think)"
+    )
+    parser.add_argument("--seed", type=int, default=7, help="for the pauses")
     parser.add_argument("--model-ms", type=float, default=200.0, help="latency per model call")
     parser.add_argument("--warmup", type=int, default=20, help="turns before the measured wave")
     parser.add_argument("--redis", help="Redis URL (default: the in-process Redis)")
@@ -367,12 +453,15 @@ def main() -> None:
         "--set", action="append", default=[], metavar="AIOPS_X=V", help="another server setting"
     )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--stats", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         run_server(args)
         return
+    if args.spread is None:
+        args.spread = args.think
+    if args.clients < 1 or args.turns < 1 or args.think < 0 or args.spread < 0:
+        parser.error("--clients and --turns must be positive, --think and --spread not negative")
     print(json.dumps(report(args, *measure(args))))
 
 

@@ -52,6 +52,7 @@ def serve(
 
     from aiops.app import create_app
     from aiops.logging import configure_logging
+    from aiops.serving import server_config
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = get_settings().model_copy(update=overrides)
@@ -65,14 +66,7 @@ def serve(
     if token:
         typer.echo("demo admin: admin@demo.local (organization 'demo'); access token for 15 min:")
         typer.echo(f"token: {token}")
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-    )
+    uvicorn.Server(server_config(create_app(settings), settings)).run()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,13 +1,17 @@
 """Chat under load: concurrent conversations over SSE against the running service.
 
 Starts the real service on loopback (embedded defaults: SQLite file, in-process Redis, chDB; or
-the real Redis with ``--redis``), seeds the demo, and answers with a scripted model whose every
-call takes a fixed ``--model-ms`` (200 ms): a turn asks for one tool (``describe_application``
-on the twin) and then answers, so it spends 2 x 200 ms in the model. After a warm-up,
-``--clients`` (200) clients at once (or spread over ``--spread`` seconds) each create a
-conversation, post one message with ``Accept: text/event-stream`` and read the stream to its
-last event. Rate limits are off (``AIOPS_RATE_LIMIT_ENABLED=false``), and so are the monitoring
-jobs unless ``--scheduler``.
+PostgreSQL and the real Redis with ``--database-url`` and ``--redis``), seeds the demo, and
+answers with a scripted model whose every call takes a fixed ``--model-ms`` (200 ms): a turn asks
+for one tool (``describe_application`` on the twin) and then answers, so it spends 2 x 200 ms in
+the model. After a warm-up, ``--clients`` (200) conversations are open together: each is created,
+then sends ``--turns`` (3) messages with ``Accept: text/event-stream``, reading each stream to its
+last event and pausing ``--think`` seconds (10, drawn uniformly from 0.5-1.5x, seeded) before the
+next message, as a person reads the answer and types. The conversations start evenly over
+``--spread`` seconds (default: one pause), so their turns overlap as those of people chatting at
+the same time do. ``--turns 1 --spread 0`` is the burst: every conversation posts at the same
+instant. Rate limits are off (``AIOPS_RATE_LIMIT_ENABLED=false``), and so are the monitoring jobs
+unless ``--scheduler``. The service logs as deployed (access log at INFO) to a file.
 
 Added latency is a turn's wall time (message posted -> final event read) minus its model time
 (the model calls it made, from the final event, times ``--model-ms``). A model call that sleeps
@@ -22,8 +26,8 @@ the app has started (the runtime exists only then). A subprocess rather than a t
 clients' own work shares neither the server's GIL nor its event loop: the service is measured
 as deployed, the load generator only sharing the machine's cores.
 
-    .venv/bin/python bench/chat_concurrency.py [--clients 200] [--model-ms 200] [--spread 0]
-        [--redis redis://127.0.0.1:6379/0] [--database-url URL]
+    .venv/bin/python bench/chat_concurrency.py [--clients 200] [--turns 3] [--think 10]
+        [--spread S] [--model-ms 200] [--redis redis://127.0.0.1:6379/0] [--database-url URL]
 """
 
 from __future__ import annotations

@@ -94,10 +94,22 @@ class AgentRuntime:
     # ------------------------------------------------------------------ entry points
 
     async def chat(self, request: TurnRequest) -> AsyncIterator[AgentEvent]:
-        """Answer one message; raises (before any event) if the turn cannot start."""
-        session = await self._session_for(request)
+        """Answer one message; raises (before any event) if the turn cannot start.
+
+        An existing conversation is read only once it is held: read before, it could miss the
+        answer of a turn that ends in between, and this turn would then save over it.
+        """
         await self._check_quota(request.organization)
-        token = await self.sessions.acquire(session.id)
+        if not request.session_id:
+            session = await self._session_for(request)
+            token = await self.sessions.acquire(session.id)
+            return self._guarded(session.id, token, self._chat(request, session))
+        token = await self.sessions.acquire(request.session_id)
+        try:
+            session = await self._session_for(request)
+        except BaseException:
+            await self.sessions.release(request.session_id, token)
+            raise
         return self._guarded(session.id, token, self._chat(request, session))
 
     async def decide(
@@ -111,16 +123,16 @@ class AgentRuntime:
                 approval, "approved" if approve else "denied", decided_by=call.subject.display
             )
             return decide_direct(self, call, organization, decided)
-        session = await self.sessions.load(approval.session_id)
-        if session is None:
-            raise Conflict("the conversation of this approval has expired")
-        token = await self.sessions.acquire(session.id)
+        token = await self.sessions.acquire(approval.session_id)
         try:
+            session = await self.sessions.load(approval.session_id)  # held: see ``chat``
+            if session is None:
+                raise Conflict("the conversation of this approval has expired")
             decided = await self.approvals.decide(
                 approval, "approved" if approve else "denied", decided_by=call.subject.display
             )
         except BaseException:
-            await self.sessions.release(session.id, token)
+            await self.sessions.release(approval.session_id, token)
             raise
         return self._guarded(
             session.id, token, continue_turn(self, call, organization, session, decided)

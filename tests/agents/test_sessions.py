@@ -40,6 +40,34 @@ async def test_a_second_concurrent_turn_gets_a_clear_conflict(state: AppState) -
     assert final_text(await turn(state, tenant, tenant["owner"], "now", session_id=session_id))
 
 
+async def test_a_turn_reads_the_conversation_only_once_it_holds_it(
+    state: AppState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A turn that ends just as the next message arrives: its answer must not be lost."""
+    tenant = await make_tenant(state, "acme", apps=True)
+    use_model(state, ScriptedChatModel(responder=lambda m, t: reply("noted")))
+    first = await turn(state, tenant, tenant["owner"], "hello", workspace="acme-ws")
+    session_id = first[0].session_id
+    store = state.runtime.sessions
+    real_acquire = store.acquire
+
+    async def acquire_after_another_turn_saved(held: str) -> str:
+        # the previous turn finishes while this message waits for the conversation
+        other = await store.load(held)
+        assert other is not None
+        other.messages += [HumanMessage(content="from the turn before"), AIMessage(content="ok")]
+        await store.save(other)
+        return await real_acquire(held)
+
+    monkeypatch.setattr(store, "acquire", acquire_after_another_turn_saved)
+    await turn(state, tenant, tenant["owner"], "and now?", session_id=session_id)
+
+    saved = await store.load(session_id)
+    assert saved is not None
+    contents = [m.content for m in saved.messages]
+    assert "from the turn before" in contents and "and now?" in contents
+
+
 async def test_history_survives_a_service_restart(state: AppState, settings: Settings) -> None:
     tenant = await make_tenant(state, "acme")
     use_model(state, ScriptedChatModel(script=[reply("first answer")]))

@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import redis
 import uvicorn
 from api_latency import free_port, prepare
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
@@ -311,6 +312,17 @@ def service_env(data_dir: Path, port: int, args: argparse.Namespace) -> dict[str
     return env
 
 
+def forget(redis_url: str, namespace: str) -> None:
+    """Delete what the run left in Redis (conversations live 24 hours otherwise)."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=f"{namespace}:*", count=1000))
+        for start in range(0, len(keys), 1000):
+            client.delete(*keys[start : start + 1000])
+    finally:
+        client.close()
+
+
 def measure(args: argparse.Namespace) -> tuple[list[Conversation], Cpu, dict[str, float]]:
     with tempfile.TemporaryDirectory(prefix="aiops-chat-bench-") as tmp:
         port = free_port()
@@ -341,6 +353,8 @@ def measure(args: argparse.Namespace) -> tuple[list[Conversation], Cpu, dict[str
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+            if args.redis:
+                forget(args.redis, env["AIOPS_REDIS_NAMESPACE"])
         if server.returncode != 0 or any(errors_of(talks)):
             print(f"server log (tail):\n{log.read_text()[-3000:]}", file=sys.stderr)
         return talks, cpu, json.loads(stats.read_text()) if stats.exists() else {}

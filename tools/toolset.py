@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -235,12 +235,19 @@ class Toolset:
         await self._write_audit(ctx, [entry])
 
     def add_buffered_audit(self, ctx: ToolContext, session: AsyncSession) -> None:
-        """Add the audit records buffered during a turn to ``session`` (the caller commits)."""
+        """Add the audit records buffered during a turn to ``session`` (the caller commits).
+
+        They are written after the turn has answered, so they go under a copy of the call: the
+        request's own ``audited`` flag, which the edge reads as the response ends, stays what
+        the turn made it while it ran (a changing tool call is audited at once), never what
+        this later write happens to have reached.
+        """
         buffer: list[dict[str, Any]] | None = ctx.extras.get("audit_buffer")
         if buffer:
             entries, buffer[:] = list(buffer), []
+            call = replace(ctx.call)
             for entry in entries:
-                record(session, ctx.call, **entry)
+                record(session, call, **entry)
 
     async def _write_audit(self, ctx: ToolContext, entries: list[dict[str, Any]]) -> None:
         try:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import uuid
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from agents.models.offline import OfflinePlanner
 from aiops.state import AppState
+from platform_core.audit.models import AuditRecord
 from platform_core.cluster.twin.cluster import SimulatedCluster
 from tests.support.agent import use_model
 from tests.support.tenants import Tenant, make_tenant
@@ -187,3 +191,35 @@ async def test_the_tool_catalogue_follows_the_callers_rights(
     assert {"scale_application", "delete_workspace", "get_usage"} <= owner
     assert "describe_application" in viewer
     assert not viewer & {"scale_application", "delete_workspace", "get_usage"}
+
+
+async def _audited_actions(state: AppState, request_id: str) -> list[str]:
+    async with state.db.session() as session:
+        rows = await session.scalars(
+            select(AuditRecord.action).where(AuditRecord.request_id == request_id)
+        )
+        return list(rows)
+
+
+async def test_a_message_is_on_record_once_and_its_reads_follow_the_answer(
+    client: httpx.AsyncClient, tenant: Tenant, state: AppState
+) -> None:
+    headers = tenant["owner"].headers
+    session = await open_session(client, headers, workspace="acme-ws", project="app")
+    request_id = uuid.uuid4().hex
+    response = await client.post(
+        f"{CHAT}/sessions/{session}/messages",
+        headers={**headers, "X-Request-ID": request_id},
+        json={"content": "list applications"},
+    )
+    assert response.status_code == 200
+    # the call itself is on record once it has been answered
+    assert "chat.message" in await _audited_actions(state, request_id)
+
+    # the turn's reads are written with its metering, just after the answer
+    for _ in range(200):
+        actions = await _audited_actions(state, request_id)
+        if "tool.list_applications" in actions:
+            break
+        await asyncio.sleep(0.01)
+    assert sorted(actions) == ["chat.message", "tool.list_applications"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import fields
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,36 +25,22 @@ SERVICE_KEY_PREFIX = "remediation"
 
 
 def rules_of(policy: RemediationPolicy) -> PolicyRules:
-    return PolicyRules(
-        enabled=policy.enabled,
-        allowed_actions=frozenset(policy.allowed_actions),
-        applications=frozenset(policy.applications),
-        min_replicas=policy.min_replicas,
-        max_replicas=policy.max_replicas,
-        max_cpu_limit=policy.max_cpu_limit,
-        max_memory_limit=policy.max_memory_limit,
-        max_actions_per_hour=policy.max_actions_per_hour,
-        cooldown_minutes=policy.cooldown_minutes,
-    )
+    """The stored policy as the limits the remediation agent checks (sets where it looks up)."""
+    values = {rule.name: getattr(policy, rule.name) for rule in fields(PolicyRules)}
+    values["allowed_actions"] = frozenset(policy.allowed_actions)
+    values["applications"] = frozenset(policy.applications)
+    return PolicyRules(**values)
 
 
 def to_read(policy: RemediationPolicy, workspace: Workspace) -> RemediationPolicyRead:
+    """The stored policy as the API shows it: what was written, and where and when."""
+    written = {name: getattr(policy, name) for name in RemediationPolicyWrite.model_fields}
     return RemediationPolicyRead(
         workspace_id=str(workspace.id),
         workspace=workspace.name,
         service_key_id=str(policy.service_key_id) if policy.service_key_id else None,
         updated_at=policy.updated_at,
-        enabled=policy.enabled,
-        allowed_actions=list(policy.allowed_actions),
-        applications=list(policy.applications),
-        min_replicas=policy.min_replicas,
-        max_replicas=policy.max_replicas,
-        max_cpu_limit=policy.max_cpu_limit,
-        max_memory_limit=policy.max_memory_limit,
-        max_actions_per_hour=policy.max_actions_per_hour,
-        cooldown_minutes=policy.cooldown_minutes,
-        verify_minutes=policy.verify_minutes,
-        escalate_after_minutes=policy.escalate_after_minutes,
+        **written,
     )
 
 

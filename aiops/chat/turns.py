@@ -53,6 +53,18 @@ class LocalTurn:
         self.arrived.set()
         self.arrived = asyncio.Event()
 
+    async def follow(self) -> AsyncIterator[AgentEvent]:
+        """Every event, as it is published, until the pump ends."""
+        index = 0
+        while True:
+            if index < len(self.events):
+                index += 1
+                yield self.events[index - 1]
+            elif self.ended:
+                return
+            else:
+                await self.arrived.wait()
+
 
 class TurnManager:
     def __init__(self, redis: Redis, keys: KeySpace, *, max_turn_seconds: float) -> None:
@@ -81,9 +93,7 @@ class TurnManager:
             raise
         task = asyncio.create_task(self._pump(turn_id, first.seq, events), name=f"turn-{turn_id}")
         self._running.add(task)
-        task.add_done_callback(self._running.discard)
-        task.add_done_callback(self._settling.discard)
-        task.add_done_callback(lambda _: self._ended(turn_id))
+        task.add_done_callback(lambda done: self._done(turn_id, done))
         return turn_id
 
     def _current(self) -> asyncio.Task[None]:
@@ -95,6 +105,11 @@ class TurnManager:
         local = self._local.pop(turn_id, None)
         if local is not None:
             local.end()
+
+    def _done(self, turn_id: str, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self._settling.discard(task)
+        self._ended(turn_id)
 
     async def _pump(self, turn_id: str, seq: int, events: AsyncIterator[AgentEvent]) -> None:
         """Append the turn's events; after its last one the runtime still meters the turn,
@@ -141,21 +156,14 @@ class TurnManager:
         """The turn's events after ``after_seq``, as they come, until its last one."""
         local = self._local.get(turn_id)
         if local is not None:
-            index = 0
-            while True:
-                arrived = local.arrived
-                for event in local.events[index:]:
-                    index += 1
-                    if event.seq <= after_seq:
-                        continue
-                    after_seq = event.seq
-                    yield event
-                    if event.type in TERMINAL_TYPES:
-                        return
-                if index == len(local.events) and local.ended:
-                    break  # the pump stopped without a last event: Redis has the word
-                if index == len(local.events):
-                    await arrived.wait()
+            async for event in local.follow():
+                if event.seq <= after_seq:
+                    continue
+                after_seq = event.seq
+                yield event
+                if event.type in TERMINAL_TYPES:
+                    return
+            # the pump stopped without a last event: Redis has the word
         async for event in self._follow_stream(turn_id, after_seq):
             yield event
 

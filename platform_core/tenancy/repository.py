@@ -149,18 +149,11 @@ async def find_project(session: AsyncSession, workspace: Workspace, ref: str) ->
 async def resolve_project(
     session: AsyncSession, subject: Subject, org: Organization, workspace: Workspace, ref: str
 ) -> tuple[Project, tuple[uuid.UUID, ...]]:
-    """The project by id or name inside ``workspace`` and its path, if the subject may see it.
-
-    One query: the path needs every parent link of the workspace anyway, so the workspace's
-    projects are loaded once and the project is picked among them."""
-    projects = list(
-        await session.scalars(select(Project).where(Project.workspace_id == workspace.id))
-    )
-    wanted = uuid.UUID(ref) if is_uuid(ref) else None
-    project = next((p for p in projects if (p.id == wanted if wanted else p.name == ref)), None)
+    """The project by id or name inside ``workspace`` and its path, if the subject may see it."""
+    project = await find_project(session, workspace, ref)
     if project is None:
         raise NotFound("project not found")
-    path = path_of(project.id, {p.id: p.parent_id for p in projects})
+    path = path_of(project.id, await project_parents(session, workspace))
     if not authorize(subject, "project.read", project_resource(org, workspace, path)):
         raise NotFound("project not found")
     return project, path

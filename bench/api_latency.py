@@ -70,19 +70,24 @@ def free_port() -> int:
         return port
 
 
-def service_env(data_dir: Path, port: int, args: argparse.Namespace) -> dict[str, str]:
+def service_env(
+    data_dir: Path,
+    port: int,
+    *,
+    database_url: str | None,
+    redis_url: str | None,
+    namespace: str = "aiops-bench",
+    **settings: str,
+) -> dict[str, str]:
+    """The service's environment for one run: none of ours inherited, its own data directory
+    and port, the given database and Redis (a namespace of this run's own), and ``settings``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIOPS_")}
-    env.update(
-        AIOPS_DATA_DIR=str(data_dir),
-        AIOPS_PORT=str(port),
-        AIOPS_RATE_LIMIT_USER_PER_MINUTE="10000000",
-        AIOPS_RATE_LIMIT_IP_PER_MINUTE="10000000",
-    )
-    if args.database_url:
-        env["AIOPS_DATABASE_URL"] = args.database_url
-    if args.redis_url:
-        env["AIOPS_REDIS_URL"] = args.redis_url
-        env["AIOPS_REDIS_NAMESPACE"] = f"aiops-bench-{port}"
+    env.update(AIOPS_DATA_DIR=str(data_dir), AIOPS_PORT=str(port), **settings)
+    if database_url:
+        env["AIOPS_DATABASE_URL"] = database_url
+    if redis_url:
+        env["AIOPS_REDIS_URL"] = redis_url
+        env["AIOPS_REDIS_NAMESPACE"] = f"{namespace}-{port}"
     return env
 
 
@@ -208,7 +213,14 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="aiops-bench-") as tmp:
         port = free_port()
-        env = service_env(Path(tmp), port, args)
+        env = service_env(
+            Path(tmp),
+            port,
+            database_url=args.database_url,
+            redis_url=args.redis_url,
+            AIOPS_RATE_LIMIT_USER_PER_MINUTE="10000000",
+            AIOPS_RATE_LIMIT_IP_PER_MINUTE="10000000",
+        )
         token = prepare(env)
         server = subprocess.Popen(
             [AIOPS, "serve", "--no-migrate"],

@@ -51,7 +51,7 @@ from typing import Any
 import httpx
 import redis
 import uvicorn
-from api_latency import free_port, prepare
+from api_latency import free_port, prepare, service_env
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
 from agents.models.config import ModelConfig
@@ -294,21 +294,18 @@ class Cpu:
 # ---------------------------------------------------------------------- the harness
 
 
-def service_env(data_dir: Path, port: int, args: argparse.Namespace) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIOPS_")}
-    env.update(
-        AIOPS_DATA_DIR=str(data_dir),
-        AIOPS_PORT=str(port),
+def chat_env(data_dir: Path, port: int, args: argparse.Namespace) -> dict[str, str]:
+    env = service_env(
+        data_dir,
+        port,
+        database_url=args.database_url,
+        redis_url=args.redis,
+        namespace="aiops-bench-chat",
         AIOPS_RATE_LIMIT_ENABLED="false",
         AIOPS_SCHEDULER_ENABLED="true" if args.scheduler else "false",
         AIOPS_HOST="127.0.0.1",
     )
     env.update(dict(item.split("=", 1) for item in args.set))
-    if args.database_url:
-        env["AIOPS_DATABASE_URL"] = args.database_url
-    if args.redis:
-        env["AIOPS_REDIS_URL"] = args.redis
-        env["AIOPS_REDIS_NAMESPACE"] = f"aiops-bench-chat-{port}"
     return env
 
 
@@ -326,7 +323,7 @@ def forget(redis_url: str, namespace: str) -> None:
 def measure(args: argparse.Namespace) -> tuple[list[Conversation], Cpu, dict[str, float]]:
     with tempfile.TemporaryDirectory(prefix="aiops-chat-bench-") as tmp:
         port = free_port()
-        env = service_env(Path(tmp), port, args)
+        env = chat_env(Path(tmp), port, args)
         token = prepare(env)
         log, stats = Path(tmp) / "server.log", Path(tmp) / "server.json"
         command = [sys.executable, __file__, "--serve", "--stats", str(stats)]

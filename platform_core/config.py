@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=10, ge=1)
     redis_url: str = "memory://"
     redis_namespace: str = "aiops"
-    # every SSE follower holds a connection while it waits for the turn's next events
+    # a follower of a turn that runs on another replica holds one while it waits for events
     redis_max_connections: int = Field(default=1000, ge=10)
     clickhouse_url: str | None = None
     metric_raw_ttl_days: int = Field(default=14, ge=1, le=3650)

@@ -19,7 +19,8 @@ def create_redis(url: str, *, max_connections: int = 1000) -> Redis:
     """A client for ``url``; ``memory://`` gives the process-wide in-process server.
 
     ``max_connections`` bounds the client's pool: past it a command fails at once, so it must
-    cover every chat client blocked following a turn (redis-py's own default is 100).
+    cover every chat client blocked reading a turn's stream from Redis, those following a turn
+    run by another replica (redis-py's own default is 100).
     """
     global _MEMORY_SERVER
     if url.startswith("memory://"):

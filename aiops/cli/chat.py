@@ -23,12 +23,11 @@ from agents.events import AgentEvent
 from aiops.cli.chat_backend import ChatBackend, ChatError, Defaults
 from aiops.cli.chat_bridge import Bridge
 from aiops.cli.chat_http import HttpBackend
-from aiops.cli.chat_local import DEMO_ADMIN, LocalBackend
+from aiops.cli.chat_local import LocalBackend, demo_admin_token
 from aiops.cli.chat_render import render
 from aiops.cli.chat_repl import Repl
 from aiops.cli.runtime import cli_runtime
 from platform_core.config import Settings, get_settings
-from platform_core.tenancy.repository import user_by_email
 
 
 @dataclass(frozen=True)
@@ -49,10 +48,7 @@ def service_answers(url: str) -> bool:
 
 async def _demo_token(settings: Settings) -> str:
     async with cli_runtime(settings) as rt:
-        user = await user_by_email(rt.session, DEMO_ADMIN)
-        if user is None:
-            raise ChatError("no demo admin: run `make run` once, or pass --token")
-        return (await rt.state.auth.open_session(rt.session, user.id)).access_token
+        return await demo_admin_token(rt.session, rt.state.auth)
 
 
 def backend_for(

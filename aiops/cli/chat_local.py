@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from agents.approvals import PendingApproval
 from agents.events import AgentEvent
 from agents.runtime import TurnRequest
 from aiops.chat.schemas import ApprovalRead, SessionRead
 from aiops.cli.chat_backend import ChatError, Defaults, refusals
 from aiops.state import AppState
+from platform_core.auth.service import AuthService
 from platform_core.config import Settings
 from platform_core.context import CallContext
 from platform_core.errors import DomainError, NotFound
@@ -23,6 +26,14 @@ from platform_core.tenancy.models import Organization
 from platform_core.tenancy.repository import resolve_org, user_by_email
 
 DEMO_ADMIN = "admin@demo.local"
+
+
+async def demo_admin_token(session: AsyncSession, auth: AuthService) -> str:
+    """A fresh access token of the demo admin (the caller commits its login session)."""
+    user = await user_by_email(session, DEMO_ADMIN)
+    if user is None:
+        raise ChatError("no demo admin: run `make run` once, or pass --token")
+    return (await auth.open_session(session, user.id)).access_token
 
 
 def approval_read(approval: PendingApproval) -> ApprovalRead:
@@ -61,12 +72,7 @@ class LocalBackend:
 
     async def _subject(self) -> Subject:
         async with self.state.db.session() as session:
-            token = self._token
-            if not token:
-                user = await user_by_email(session, DEMO_ADMIN)
-                if user is None:
-                    raise ChatError("no demo admin: run `make run` once, or pass --token")
-                token = (await self.state.auth.open_session(session, user.id)).access_token
+            token = self._token or await demo_admin_token(session, self.state.auth)
             subject = await self.state.auth.authenticate(session, token)
             await session.commit()
         return subject

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,18 @@ from aiops.cli.main import app
 from platform_core.config import Settings
 
 Invoke = Callable[..., str]
+
+
+@contextmanager
+def service_on(tmp_path: Path) -> Iterator[str]:
+    """The service running on the CLI's data directory; its URL."""
+    from tests.support.server import running_server
+
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data")  # type: ignore[call-arg]
+    service = create_app(settings)
+    asyncio.run(service.state.aiops.db.dispose())
+    with running_server(service) as url:
+        yield url
 
 
 @pytest.fixture
@@ -82,12 +95,7 @@ def test_a_pending_change_can_be_approved_later(run: Invoke) -> None:
 
 
 def test_the_cli_talks_to_a_running_service(run: Invoke, tmp_path: Path) -> None:
-    from tests.support.server import running_server
-
-    settings = Settings(_env_file=None, data_dir=tmp_path / "data")  # type: ignore[call-arg]
-    service = create_app(settings)
-    asyncio.run(service.state.aiops.db.dispose())
-    with running_server(service) as url:
+    with service_on(tmp_path) as url:
         asked = run(
             "chat", "--url", url, "-m", "scale web in workspace demo to 3 replicas", "--yes"
         )
@@ -196,12 +204,7 @@ def test_one_shot_options_are_refused_in_the_interactive_mode(run: Invoke) -> No
 
 
 def test_an_interactive_session_over_http(run: Invoke, tmp_path: Path) -> None:
-    from tests.support.server import running_server
-
-    settings = Settings(_env_file=None, data_dir=tmp_path / "data")  # type: ignore[call-arg]
-    service = create_app(settings)
-    asyncio.run(service.state.aiops.db.dispose())
-    with running_server(service) as url:
+    with service_on(tmp_path) as url:
         output = run(
             "chat",
             "--url",

@@ -6,7 +6,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
-from agents.events import AgentEvent
+from agents.events import AgentEvent, SessionEvent
 from agents.models.config import ModelConfig
 from agents.models.offline import OfflinePlanner
 from agents.models.router import ModelRouter
@@ -62,3 +62,20 @@ def final_text(events: list[AgentEvent]) -> str:
     finals = of_type(events, "final")
     assert finals, f"no final event in {[e.type for e in events]}"
     return str(finals[-1].text)
+
+
+def session_event(**fields: Any) -> SessionEvent:
+    """A turn's first event; ``fields`` override the plain defaults."""
+    defaults: dict[str, Any] = {
+        "seq": 1,
+        "turn_id": "t1",
+        "session_id": "s1",
+        "title": "hi",
+        "organization": "demo",
+        "workspace": None,
+        "provider": "offline",
+        "model": "offline-planner",
+        "cluster": "simulated",
+        "read_only": False,
+    }
+    return SessionEvent(**{**defaults, **fields})

@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from agents.events import AgentEvent, DeltaEvent, FinalEvent, SessionEvent
 from aiops.chat.turns import TurnManager
 from platform_core.kv import KeySpace
+from tests.support.agent import session_event
 
 TURN = "turn-under-test"
 
@@ -36,24 +37,15 @@ def manager(redis: Redis | CountingRedis, keys: KeySpace) -> TurnManager:
     return TurnManager(redis, keys, max_turn_seconds=30)  # type: ignore[arg-type]
 
 
-def session_event() -> SessionEvent:
-    return SessionEvent(
-        seq=1,
-        turn_id=TURN,
-        session_id="s",
-        title="t",
-        organization="demo",
-        workspace="demo",
-        provider="scripted",
-        model="m",
-        cluster="simulated",
-        read_only=False,
+def first_event() -> SessionEvent:
+    return session_event(
+        turn_id=TURN, session_id="s", title="t", workspace="demo", provider="scripted", model="m"
     )
 
 
 async def paced_turn(release: asyncio.Event) -> AsyncIterator[AgentEvent]:
     """A session event, two deltas (the second once ``release`` is set), a final answer."""
-    yield session_event()
+    yield first_event()
     yield DeltaEvent(seq=2, turn_id=TURN, text="checking ")
     await release.wait()
     yield DeltaEvent(seq=3, turn_id=TURN, text="web")
@@ -139,7 +131,7 @@ async def test_shutdown_lets_an_answered_turn_finish_its_bookkeeping(
     booked: list[str] = []
 
     async def answered_then_metered() -> AsyncIterator[AgentEvent]:
-        yield session_event()
+        yield first_event()
         yield FinalEvent(seq=2, turn_id=TURN, text="done", steps=1)
         await asyncio.sleep(0.2)  # the runtime metering the turn
         booked.append("metered")

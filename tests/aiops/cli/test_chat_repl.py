@@ -12,10 +12,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agents.events import AgentEvent, ApprovalRequiredEvent, DeltaEvent, SessionEvent
+from agents.events import AgentEvent, ApprovalRequiredEvent, DeltaEvent
 from aiops.chat.schemas import ApprovalRead, SessionRead
 from aiops.cli.chat_bridge import Bridge
 from aiops.cli.chat_repl import Repl
+from tests.support.agent import session_event
 
 
 class SlowBackend:
@@ -36,18 +37,7 @@ class SlowBackend:
 
     async def send(self, session_id: str | None, message: str) -> AsyncIterator[AgentEvent]:
         try:
-            yield SessionEvent(
-                seq=1,
-                turn_id="t1",
-                session_id="s1",
-                title=message,
-                organization="demo",
-                workspace=None,
-                provider="scripted",
-                model="slow",
-                read_only=False,
-                cluster="simulated",
-            )
+            yield session_event(title=message, provider="scripted", model="slow")
             yield DeltaEvent(seq=2, turn_id="t1", text="thinking")
             await asyncio.Event().wait()
         finally:

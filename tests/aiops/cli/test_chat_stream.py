@@ -8,24 +8,14 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from agents.events import AgentEvent, DeltaEvent, FinalEvent, SessionEvent
+from agents.events import AgentEvent, DeltaEvent, FinalEvent
 from aiops.cli.chat_backend import ChatError, Defaults
 from aiops.cli.chat_http import HttpBackend
+from tests.support.agent import session_event
 
 TURN = "t1"
 EVENTS: list[AgentEvent] = [
-    SessionEvent(
-        seq=1,
-        turn_id=TURN,
-        session_id="s1",
-        title="hi",
-        organization="demo",
-        workspace=None,
-        provider="offline",
-        model="offline-planner",
-        read_only=False,
-        cluster="simulated",
-    ),
+    session_event(turn_id=TURN),
     DeltaEvent(seq=2, turn_id=TURN, text="Hel"),
     DeltaEvent(seq=3, turn_id=TURN, text="lo"),
     FinalEvent(seq=4, turn_id=TURN, text="Hello"),

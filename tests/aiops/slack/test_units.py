@@ -29,20 +29,12 @@ from aiops.slack.linking import normalize_code
 from aiops.slack.render import APPROVAL_BLOCK, ReplyView
 from aiops.slack.socket_mode import socket_mode_bot, socket_mode_handler
 from aiops.slack.stream import stream_reply
+from tests.support.agent import session_event
 from tests.support.fake_slack import BOT_TOKEN, FakeSlack
 
 
 def _session() -> SessionEvent:
-    return SessionEvent(
-        session_id="s1",
-        title="t",
-        organization="acme",
-        workspace=None,
-        provider="offline",
-        model="offline-planner",
-        cluster="simulated",
-        read_only=False,
-    )
+    return session_event(seq=0, turn_id="", title="t", organization="acme")
 
 
 def test_text_from_the_model_cannot_ping_or_forge_links() -> None:

@@ -37,6 +37,13 @@ READ = "/api/v1/organizations/demo/workspaces"
 WRITE = "/api/v1/organizations/demo/workspaces/demo/projects"
 
 
+def percentile(ordered: list[float], q: float) -> float:
+    """The nearest-rank ``q``-th percentile of sorted values (NaN for none)."""
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+
+
 @dataclass
 class Phase:
     name: str
@@ -45,11 +52,7 @@ class Phase:
     seconds: float
 
     def percentile(self, q: float) -> float:
-        ordered = sorted(self.latencies_ms)
-        if not ordered:
-            return float("nan")
-        index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))
-        return ordered[index]
+        return percentile(sorted(self.latencies_ms), q)
 
     @property
     def throughput(self) -> float:

@@ -51,7 +51,7 @@ from typing import Any
 import httpx
 import redis
 import uvicorn
-from api_latency import free_port, prepare, service_env
+from api_latency import free_port, percentile, prepare, service_env
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
 from agents.models.config import ModelConfig
@@ -68,12 +68,6 @@ from platform_core.config import get_settings
 CHAT = "/api/v1/chat"
 STEPS = 2  # model calls per turn: the tool call, then the answer
 SERVE_READY = "serving"
-
-
-def percentile(ordered: list[float], q: float) -> float:
-    if not ordered:
-        return float("nan")
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
 
 
 # ---------------------------------------------------------------------- the server (--serve)
